@@ -1,0 +1,167 @@
+//! Decode step: the bytes of one source object to the JSON text inside it.
+//!
+//! Input: the raw bytes as fetched. Output: the decompressed bytes, borrowed when the object was
+//! plain. Gzip is recognised by its magic number, never by the file name. Exactly one gzip stream
+//! is accepted: a truncated stream, corrupt data, or anything after the end of the stream (a second
+//! member, appended bytes) makes the object bad, because CloudTrail never writes such files and an
+//! appended tail is a classic way to smuggle data past a digest check. Decompressed size is capped
+//! against gzip bombs.
+//!
+//! This module does not look at the JSON; `record` does.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use flate2::bufread::GzDecoder;
+
+/// Why an object's bytes could not be decoded. The object is quarantined with this reason.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The gzip stream ended before its trailer.
+    #[error(
+        "truncated gzip stream (the object ends before the gzip trailer; was the download or copy cut short?)"
+    )]
+    Truncated,
+    /// The gzip data is not valid.
+    #[error("corrupt gzip data: {0}")]
+    Corrupt(String),
+    /// Bytes follow the end of the gzip stream.
+    #[error(
+        "{0} bytes of data after the end of the gzip stream (a second gzip member or an appended tail)"
+    )]
+    TrailingData(usize),
+    /// The decompressed size passes the cap.
+    #[error(
+        "decompressed size exceeds the cap of {cap} bytes (possible gzip bomb; raise --max-object-size if this object is genuine)"
+    )]
+    TooLarge {
+        /// The cap in bytes.
+        cap: u64,
+    },
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// True when the bytes start with the gzip magic number.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&GZIP_MAGIC)
+}
+
+/// Decodes one object: gunzips it when it is gzip, passes plain bytes through.
+/// `cap` bounds the decoded size in bytes.
+pub fn decode(bytes: &[u8], cap: u64) -> Result<Cow<'_, [u8]>, DecodeError> {
+    if !is_gzip(bytes) {
+        if bytes.len() as u64 > cap {
+            return Err(DecodeError::TooLarge { cap });
+        }
+        return Ok(Cow::Borrowed(bytes));
+    }
+    // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the buffer; it is only a
+    // hint, since it is attacker-controlled and wraps for objects over 4 GiB.
+    let hint = bytes
+        .len()
+        .checked_sub(4)
+        .and_then(|at| bytes.get(at..))
+        .and_then(|t| t.try_into().ok())
+        .map(u32::from_le_bytes)
+        .unwrap_or(0) as u64;
+    let mut out = Vec::with_capacity(hint.min(cap).min(256 << 20) as usize);
+    let mut rest: &[u8] = bytes;
+    let mut decoder = GzDecoder::new(&mut rest);
+    let read = (&mut decoder)
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut out);
+    match read {
+        Ok(n) if n as u64 > cap => return Err(DecodeError::TooLarge { cap }),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            return Err(DecodeError::Truncated);
+        }
+        Err(e) => return Err(DecodeError::Corrupt(e.to_string())),
+    }
+    drop(decoder);
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingData(rest.len()));
+    }
+    Ok(Cow::Owned(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn plain_passes_through_borrowed() {
+        let got = decode(b"{\"Records\":[]}", 1 << 20).unwrap();
+        assert!(matches!(got, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn gzip_is_detected_by_content() {
+        let data = gz(b"{\"Records\":[]}");
+        let got = decode(&data, 1 << 20).unwrap();
+        assert_eq!(&*got, b"{\"Records\":[]}");
+    }
+
+    #[test]
+    fn truncated_gzip_is_named() {
+        let mut data = gz(&vec![b'x'; 10_000]);
+        data.truncate(data.len() / 2);
+        assert_eq!(decode(&data, 1 << 20), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn corrupt_gzip_is_named() {
+        let mut data = gz(b"{\"Records\":[]}");
+        let n = data.len();
+        data[12] ^= 0xff;
+        data[n - 6] ^= 0xff;
+        assert!(matches!(
+            decode(&data, 1 << 20),
+            Err(DecodeError::Corrupt(_)) | Err(DecodeError::Truncated)
+        ));
+    }
+
+    #[test]
+    fn bad_crc_is_corrupt() {
+        let mut data = gz(b"{\"Records\":[]}");
+        let n = data.len();
+        data[n - 8] ^= 0xff; // CRC32 of the trailer
+        assert!(matches!(
+            decode(&data, 1 << 20),
+            Err(DecodeError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn data_after_the_stream_is_refused() {
+        let mut data = gz(b"{\"Records\":[]}");
+        data.extend_from_slice(&gz(b"{\"Records\":[{}]}"));
+        assert!(matches!(
+            decode(&data, 1 << 20),
+            Err(DecodeError::TrailingData(_))
+        ));
+        let mut data = gz(b"{\"Records\":[]}");
+        data.extend_from_slice(b"tail");
+        assert_eq!(decode(&data, 1 << 20), Err(DecodeError::TrailingData(4)));
+    }
+
+    #[test]
+    fn bombs_are_capped() {
+        let data = gz(&vec![b' '; 1 << 20]);
+        assert_eq!(
+            decode(&data, 1000),
+            Err(DecodeError::TooLarge { cap: 1000 })
+        );
+        assert_eq!(decode(&data, 1 << 20).unwrap().len(), 1 << 20);
+    }
+}

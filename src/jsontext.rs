@@ -1,0 +1,243 @@
+//! Small, fast helpers over JSON text shared by the parse and convert steps.
+//!
+//! CloudTrail records are parsed without building a `serde_json::Value`: objects are split into
+//! borrowed `(key, raw value)` pairs, strings are borrowed when they hold no escapes, and nested
+//! JSON that the lake keeps as text is copied as-is (minified only when the input was
+//! pretty-printed). This keeps parsing close to the speed of the bytes.
+//!
+//! Nothing here knows about CloudTrail fields; `schema` and `batch` do.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// A JSON string, borrowed from the input when it has no escape sequences.
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The members of one JSON object, in input order, values left as raw JSON.
+pub struct Members<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(24));
+                while let Some(k) = map.next_key::<Text<'de>>()? {
+                    let v: &'de RawValue = map.next_value()?;
+                    out.push((k.0, v));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Splits a raw JSON value into its members; `None` when it is not an object.
+pub fn members(raw: &RawValue) -> Option<Members<'_>> {
+    if !raw.get().starts_with('{') {
+        return None;
+    }
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// Reads a raw JSON value as a string; `None` when it is not a string.
+pub fn string(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let t = raw.get();
+    let inner = t.strip_prefix('"')?.strip_suffix('"')?;
+    if memchr::memchr(b'\\', inner.as_bytes()).is_none() {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<Text>(t).ok().map(|t| t.0)
+}
+
+/// Reads a raw JSON value as a boolean; `None` when it is not `true` or `false`.
+pub fn boolean(raw: &RawValue) -> Option<bool> {
+    match raw.get() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// True when the raw value is the literal `null`.
+pub fn is_null(raw: &RawValue) -> bool {
+    raw.get() == "null"
+}
+
+/// What one pass over a JSON text found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Deepest nesting of objects and arrays.
+    pub depth: usize,
+    /// Whether there is whitespace between tokens (the text is not minified).
+    pub spaced: bool,
+}
+
+/// Measures nesting depth and looks for whitespace between tokens in one pass. Strings are skipped
+/// with `memchr`, so the cost is close to a memory scan. The text must be valid JSON.
+pub fn shape(text: &str) -> Shape {
+    let b = text.as_bytes();
+    let (mut depth, mut max, mut spaced, mut i) = (0usize, 0usize, false, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                        Some(off) if b[i + off] == b'\\' => i += off + 2,
+                        Some(off) => {
+                            i += off;
+                            break;
+                        }
+                        None => return Shape { depth: max, spaced },
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b' ' | b'\n' | b'\r' | b'\t' => spaced = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    Shape { depth: max, spaced }
+}
+
+/// Removes whitespace between tokens; string contents are kept byte for byte.
+pub fn minify(text: &str) -> Cow<'_, str> {
+    if !shape(text).spaced {
+        return Cow::Borrowed(text);
+    }
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut run = 0; // start of the current run of bytes to copy
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                        Some(off) if b[i + off] == b'\\' => i += off + 2,
+                        Some(off) => {
+                            i += off;
+                            break;
+                        }
+                        None => {
+                            i = b.len();
+                            break;
+                        }
+                    }
+                }
+                i += 1;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                out.push_str(&text[run..i]);
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(&text[run.min(b.len())..]);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> &RawValue {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn strings_borrow_without_escapes() {
+        assert!(matches!(
+            string(raw(r#""abc""#)),
+            Some(Cow::Borrowed("abc"))
+        ));
+        assert_eq!(string(raw(r#""a\"b\u00e9""#)).unwrap(), "a\"b\u{e9}");
+        assert!(string(raw("12")).is_none());
+        assert!(string(raw("null")).is_none());
+    }
+
+    #[test]
+    fn members_keep_order_and_raw_values() {
+        let m = members(raw(r#"{"b": [1, 2], "a\u0041": "x"}"#)).unwrap();
+        assert_eq!(m.0.len(), 2);
+        assert_eq!(m.0[0].0, "b");
+        assert_eq!(m.0[0].1.get(), "[1, 2]");
+        assert_eq!(m.0[1].0, "aA");
+        assert!(members(raw("[1]")).is_none());
+    }
+
+    #[test]
+    fn shape_counts_depth_and_spacing_outside_strings() {
+        assert_eq!(
+            shape(r#"{"a":[{"b":"[[[ ]]]"}]}"#),
+            Shape {
+                depth: 3,
+                spaced: false
+            }
+        );
+        assert_eq!(
+            shape(r#"{"a": 1}"#),
+            Shape {
+                depth: 1,
+                spaced: true
+            }
+        );
+        assert_eq!(
+            shape(r#"{"a\"[":1}"#),
+            Shape {
+                depth: 1,
+                spaced: false
+            }
+        );
+    }
+
+    #[test]
+    fn minify_keeps_strings_intact() {
+        let pretty = "{\n  \"a b\" : [ 1, \"x \\\" y\" ],\n  \"c\": {}\n}\n";
+        let m = minify(pretty);
+        assert_eq!(m, r#"{"a b":[1,"x \" y"],"c":{}}"#);
+        let v1: serde_json::Value = serde_json::from_str(pretty).unwrap();
+        let v2: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v1, v2);
+        assert!(matches!(minify(r#"{"a":1}"#), Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,14 @@
+//! trailscope: a CloudTrail forensic query engine.
+//!
+//! The library holds the pipeline, one module per step:
+//! `source` (list and fetch objects) → `decode` (gzip) → `record` (find records) →
+//! `batch` (Arrow rows, per partition) → `lake` (Parquet files, manifest, quarantine).
+//! `ingest` drives the pipeline, `restore` turns stored rows back into CloudTrail JSON, and
+//! `cmd` holds one module per subcommand of the binary.
+
+pub mod batch;
+pub mod decode;
+pub mod jsontext;
+pub mod record;
+pub mod restore;
+pub mod schema;

@@ -1,0 +1,279 @@
+//! The lake's schema: the one place that names columns and their types.
+//!
+//! Step: shared by every pipeline step. Ingest builds rows from [`RECORD_FIELDS`], the lake writer
+//! writes [`file_schema`], the restorer turns rows back into CloudTrail JSON using the same field
+//! list, and the query session (later) reads the same names. Columns are CloudTrail's own field
+//! names in lower case, the convention of Athena's CloudTrail table.
+//!
+//! This module does not parse or write anything; it only describes.
+
+use std::sync::{Arc, LazyLock};
+
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+
+/// How one CloudTrail field is stored.
+#[derive(Debug)]
+pub enum Kind {
+    /// A JSON string, stored as a string column.
+    Str,
+    /// A JSON boolean, stored as a boolean column.
+    Bool,
+    /// An ISO-8601 time string, stored as a UTC timestamp (microseconds).
+    Time,
+    /// Any JSON value, stored as its minified JSON text.
+    Json,
+    /// A JSON object with known keys, stored as a struct column.
+    Struct(&'static [Spec]),
+    /// A JSON array of objects with known keys, stored as a list of structs.
+    ListOfStruct(&'static [Spec]),
+}
+
+/// One CloudTrail field: its key in the JSON record, its column name, and how it is stored.
+#[derive(Debug)]
+pub struct Spec {
+    /// The key exactly as CloudTrail writes it (case matters).
+    pub json: &'static str,
+    /// The column (or struct field) name: the key in lower case.
+    pub column: &'static str,
+    /// The storage kind.
+    pub kind: Kind,
+}
+
+const fn s(json: &'static str, column: &'static str, kind: Kind) -> Spec {
+    Spec { json, column, kind }
+}
+
+/// `userIdentity.sessionContext.attributes`.
+pub const ATTRIBUTES_FIELDS: &[Spec] = &[
+    s("creationDate", "creationdate", Kind::Str),
+    s("mfaAuthenticated", "mfaauthenticated", Kind::Str),
+];
+
+/// `userIdentity.sessionContext.sessionIssuer`.
+pub const SESSION_ISSUER_FIELDS: &[Spec] = &[
+    s("type", "type", Kind::Str),
+    s("principalId", "principalid", Kind::Str),
+    s("arn", "arn", Kind::Str),
+    s("accountId", "accountid", Kind::Str),
+    s("userName", "username", Kind::Str),
+];
+
+/// `userIdentity.sessionContext`.
+pub const SESSION_CONTEXT_FIELDS: &[Spec] = &[
+    s("attributes", "attributes", Kind::Struct(ATTRIBUTES_FIELDS)),
+    s(
+        "sessionIssuer",
+        "sessionissuer",
+        Kind::Struct(SESSION_ISSUER_FIELDS),
+    ),
+    s("webIdFederationData", "webidfederationdata", Kind::Json),
+    s("sourceIdentity", "sourceidentity", Kind::Str),
+    s("ec2RoleDelivery", "ec2roledelivery", Kind::Str),
+    s("assumedRoot", "assumedroot", Kind::Str),
+];
+
+/// `userIdentity`.
+pub const USER_IDENTITY_FIELDS: &[Spec] = &[
+    s("type", "type", Kind::Str),
+    s("principalId", "principalid", Kind::Str),
+    s("arn", "arn", Kind::Str),
+    s("accountId", "accountid", Kind::Str),
+    s("accessKeyId", "accesskeyid", Kind::Str),
+    s("userName", "username", Kind::Str),
+    s("invokedBy", "invokedby", Kind::Str),
+    s("credentialId", "credentialid", Kind::Str),
+    s("identityProvider", "identityprovider", Kind::Str),
+    s(
+        "sessionContext",
+        "sessioncontext",
+        Kind::Struct(SESSION_CONTEXT_FIELDS),
+    ),
+    s("onBehalfOf", "onbehalfof", Kind::Json),
+    s("inScopeOf", "inscopeof", Kind::Json),
+];
+
+/// One element of `resources`.
+pub const RESOURCE_FIELDS: &[Spec] = &[
+    s("ARN", "arn", Kind::Str),
+    s("accountId", "accountid", Kind::Str),
+    s("type", "type", Kind::Str),
+];
+
+/// `tlsDetails`.
+pub const TLS_FIELDS: &[Spec] = &[
+    s("tlsVersion", "tlsversion", Kind::Str),
+    s("cipherSuite", "ciphersuite", Kind::Str),
+    s(
+        "clientProvidedHostHeader",
+        "clientprovidedhostheader",
+        Kind::Str,
+    ),
+];
+
+/// Every top-level CloudTrail field the lake stores in its own column, in column order.
+/// Any other top-level key goes to [`EXTRA`], so nothing is lost.
+pub const RECORD_FIELDS: &[Spec] = &[
+    s("eventTime", EVENT_TIME, Kind::Time),
+    s("eventVersion", "eventversion", Kind::Str),
+    s("eventSource", "eventsource", Kind::Str),
+    s("eventName", "eventname", Kind::Str),
+    s("awsRegion", AWS_REGION, Kind::Str),
+    s("sourceIPAddress", "sourceipaddress", Kind::Str),
+    s("userAgent", "useragent", Kind::Str),
+    s("errorCode", "errorcode", Kind::Str),
+    s("errorMessage", "errormessage", Kind::Str),
+    s("requestID", "requestid", Kind::Str),
+    s("eventID", EVENT_ID, Kind::Str),
+    s("eventType", "eventtype", Kind::Str),
+    s("apiVersion", "apiversion", Kind::Str),
+    s("recipientAccountId", RECIPIENT_ACCOUNT_ID, Kind::Str),
+    s("sharedEventID", "sharedeventid", Kind::Str),
+    s("vpcEndpointId", "vpcendpointid", Kind::Str),
+    s("vpcEndpointAccountId", "vpcendpointaccountid", Kind::Str),
+    s("eventCategory", "eventcategory", Kind::Str),
+    s(
+        "sessionCredentialFromConsole",
+        "sessioncredentialfromconsole",
+        Kind::Str,
+    ),
+    s("readOnly", "readonly", Kind::Bool),
+    s("managementEvent", "managementevent", Kind::Bool),
+    s(
+        "userIdentity",
+        USER_IDENTITY,
+        Kind::Struct(USER_IDENTITY_FIELDS),
+    ),
+    s(
+        "resources",
+        "resources",
+        Kind::ListOfStruct(RESOURCE_FIELDS),
+    ),
+    s("tlsDetails", "tlsdetails", Kind::Struct(TLS_FIELDS)),
+    s("requestParameters", "requestparameters", Kind::Json),
+    s("responseElements", "responseelements", Kind::Json),
+    s("additionalEventData", "additionaleventdata", Kind::Json),
+    s("serviceEventDetails", "serviceeventdetails", Kind::Json),
+    s("addendum", "addendum", Kind::Json),
+    s("edgeDeviceDetails", "edgedevicedetails", Kind::Json),
+    s("insightDetails", "insightdetails", Kind::Json),
+];
+
+/// Column with the event time.
+pub const EVENT_TIME: &str = "eventtime";
+/// Column with the event id, the de-duplication key.
+pub const EVENT_ID: &str = "eventid";
+/// Column with the event's region.
+pub const AWS_REGION: &str = "awsregion";
+/// Column with the account that received the event.
+pub const RECIPIENT_ACCOUNT_ID: &str = "recipientaccountid";
+/// Column with the identity struct.
+pub const USER_IDENTITY: &str = "useridentity";
+/// Column holding, as a JSON object, whatever the typed columns could not hold: unknown keys at any
+/// depth, explicit nulls, and values whose type or spelling differs from the usual. Merged over the
+/// typed columns it gives back the original record.
+pub const EXTRA: &str = "extra";
+/// Column naming the object a row came from (`s3://bucket/key` or a file path).
+pub const SOURCE_URI: &str = "source_uri";
+
+/// Hive partition column: the event's account.
+pub const PART_ACCOUNT: &str = "account";
+/// Hive partition column: the event's region.
+pub const PART_REGION: &str = "region";
+/// Hive partition column: the UTC day of the event time, `YYYY-MM-DD`.
+pub const PART_DAY: &str = "day";
+/// The partition columns in directory order.
+pub const PARTITION_COLUMNS: [&str; 3] = [PART_ACCOUNT, PART_REGION, PART_DAY];
+
+/// The lake's top-level table directory.
+pub const TABLE_DIR: &str = "cloudtrail";
+
+/// Arrow type of the event time column.
+pub fn time_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// Arrow type of the `source_uri` column: dictionary-encoded, since every row of an object shares it.
+pub fn source_uri_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+/// Arrow type for one spec kind.
+pub fn data_type(kind: &Kind) -> DataType {
+    match kind {
+        Kind::Str | Kind::Json => DataType::Utf8,
+        Kind::Bool => DataType::Boolean,
+        Kind::Time => time_type(),
+        Kind::Struct(fields) => DataType::Struct(struct_fields(fields)),
+        Kind::ListOfStruct(fields) => DataType::List(Arc::new(Field::new(
+            "item",
+            DataType::Struct(struct_fields(fields)),
+            true,
+        ))),
+    }
+}
+
+/// Arrow fields of a struct spec.
+pub fn struct_fields(specs: &[Spec]) -> Fields {
+    specs
+        .iter()
+        .map(|f| Field::new(f.column, data_type(&f.kind), true))
+        .collect()
+}
+
+static FILE_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let mut fields: Vec<Field> = RECORD_FIELDS
+        .iter()
+        .map(|f| Field::new(f.column, data_type(&f.kind), f.column != EVENT_TIME))
+        .collect();
+    fields.push(Field::new(EXTRA, DataType::Utf8, true));
+    fields.push(Field::new(SOURCE_URI, source_uri_type(), false));
+    Arc::new(Schema::new(fields))
+});
+
+/// Schema of every Parquet file in the lake (partition columns live in the directory names).
+pub fn file_schema() -> SchemaRef {
+    FILE_SCHEMA.clone()
+}
+
+/// Schema of the whole table as a query engine sees it: the file columns plus the partitions.
+pub fn table_schema() -> SchemaRef {
+    let mut fields: Vec<Field> = file_schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for p in PARTITION_COLUMNS {
+        fields.push(Field::new(p, DataType::Utf8, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_lower_case_cloudtrail_names() {
+        fn check(specs: &[Spec]) {
+            for f in specs {
+                assert_eq!(f.column, f.json.to_ascii_lowercase(), "{}", f.json);
+                match &f.kind {
+                    Kind::Struct(inner) | Kind::ListOfStruct(inner) => check(inner),
+                    _ => {}
+                }
+            }
+        }
+        check(RECORD_FIELDS);
+    }
+
+    #[test]
+    fn file_schema_has_every_field_once() {
+        let schema = file_schema();
+        assert_eq!(schema.fields().len(), RECORD_FIELDS.len() + 2);
+        let mut names: Vec<_> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), schema.fields().len());
+        assert_eq!(table_schema().fields().len(), schema.fields().len() + 3);
+    }
+}
