@@ -7,8 +7,14 @@
 //! `cmd` holds one module per subcommand of the binary.
 
 pub mod batch;
+pub mod cmd;
 pub mod decode;
+pub mod ingest;
 pub mod jsontext;
+pub mod lake;
+pub mod ledger;
+pub mod progress;
 pub mod record;
 pub mod restore;
 pub mod schema;
+pub mod source;

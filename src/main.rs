@@ -1,1 +1,26 @@
-fn main() {}
+//! The `trailscope` binary: parses the command line, dispatches, and maps the outcome to an exit
+//! status (0 success, 1 finished with failures or findings, 2 error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use trailscope::cmd::{self, Cli, EXIT_ERROR};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    trailscope::progress::init(cli.verbose, cli.quiet);
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let broken_pipe = e
+                .chain()
+                .filter_map(|c| c.downcast_ref::<std::io::Error>())
+                .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            trailscope::progress::eprint_line(&format!("error: {e:#}"));
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! `trailscope ingest`: the command-line face of [`crate::ingest`].
+//!
+//! Parses the options, runs the ingest on a Tokio runtime, and prints the ledger, the failures
+//! and a summary of the lake to stdout. Exit status: 0 when every object was ingested, 1 when the
+//! run finished but some objects failed (they are named, and quarantined when readable), 2 on an
+//! error that stopped the run (the lake is then unchanged).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::Args;
+
+use super::{EXIT_FOUND, EXIT_OK};
+use crate::ingest::{self, Options, Report};
+use crate::lake::summary;
+use crate::source::layout::{Filters, ymd};
+use crate::source::s3::S3Options;
+
+const EXAMPLES: &str = "\
+Examples:
+  # The shipped sample, no AWS account needed
+  trailscope ingest ./sample-logs
+
+  # A trail bucket, three days of one region, with a named profile
+  trailscope ingest s3://my-trail-bucket/AWSLogs/ --profile ir \\
+      --regions us-east-1 --since 2024-03-05 --until 2024-03-07
+
+  # An organization trail, two member accounts only
+  trailscope ingest s3://org-trail/AWSLogs/o-abc123def4/ --accounts 111122223333,444455556666
+
+  # A local copy (aws s3 sync), into a case lake
+  trailscope ingest ./case42-logs --lake ./case42
+
+  # An S3-compatible store, or a public bucket
+  trailscope ingest s3://logs/AWSLogs/ --endpoint-url http://127.0.0.1:9000
+  trailscope ingest s3://public-bucket/AWSLogs/ --no-sign-request
+
+  # Event history exported with the AWS CLI
+  aws cloudtrail lookup-events --max-results 1000 | trailscope ingest -
+
+Input shapes are recognised by content: gzip or plain; {\"Records\":[...]}; a JSON array; JSON lines;
+aws cloudtrail lookup-events output. Re-running an ingest reads only new or changed objects.
+
+Exit status: 0 all objects ingested; 1 finished, but some objects failed (named above the ledger);
+2 error (nothing was committed; the lake is unchanged).";
+
+/// Options of `trailscope ingest`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct IngestArgs {
+    /// Where the logs are: s3://bucket/prefix, a directory (read recursively), a file, or - for stdin.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// The lake directory to create or add to.
+    #[arg(
+        long,
+        env = "TRAILSCOPE_LAKE",
+        default_value = "./trailscope-lake",
+        value_name = "DIR"
+    )]
+    pub lake: PathBuf,
+
+    /// Only these accounts (comma-separated ids), selected by the S3 key layout before download.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID,...",
+        help_heading = "Selecting logs"
+    )]
+    pub accounts: Vec<String>,
+
+    /// Only these log regions (comma-separated), selected by the key layout. Not the S3 client's
+    /// region: that is --region.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "REGION,...",
+        help_heading = "Selecting logs"
+    )]
+    pub regions: Vec<String>,
+
+    /// First day of events wanted: YYYY-MM-DD, an RFC 3339 time, or a span back from now (7d, 36h).
+    /// Selects objects by their key's day, with a day of slack for late delivery.
+    #[arg(long, value_parser = parse_day, value_name = "WHEN", help_heading = "Selecting logs")]
+    pub since: Option<NaiveDate>,
+
+    /// Last day of events wanted (same forms as --since).
+    #[arg(long, value_parser = parse_day, value_name = "WHEN", help_heading = "Selecting logs")]
+    pub until: Option<NaiveDate>,
+
+    /// AWS profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then the
+    /// default credential chain).
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME", help_heading = "AWS")]
+    pub profile: Option<String>,
+
+    /// Region of the S3 client (default: AWS_REGION or the profile's; else found from the bucket).
+    #[arg(long, value_name = "REGION", help_heading = "AWS")]
+    pub region: Option<String>,
+
+    /// Use an S3-compatible endpoint (MinIO, LocalStack, a VPC endpoint); addressing is path-style.
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL_S3",
+        value_name = "URL",
+        help_heading = "AWS"
+    )]
+    pub endpoint_url: Option<String>,
+
+    /// Do not sign requests: for public buckets.
+    #[arg(long, help_heading = "AWS")]
+    pub no_sign_request: bool,
+
+    /// Conversion threads [default: number of CPUs].
+    #[arg(short, long, value_name = "N", help_heading = "Tuning")]
+    pub jobs: Option<usize>,
+
+    /// Objects downloaded at once.
+    #[arg(long, default_value_t = 16, value_name = "N", help_heading = "Tuning")]
+    pub fetch_concurrency: usize,
+
+    /// Largest decompressed object accepted (guards against gzip bombs): bytes, or with KiB, MiB, GiB.
+    #[arg(long, default_value = "1GiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
+    pub max_object_size: u64,
+
+    /// Memory for buffered rows before partitions are written out (bytes, or with MiB, GiB).
+    #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
+    pub memory: u64,
+}
+
+/// Runs `trailscope ingest`.
+pub fn run(args: IngestArgs) -> Result<ExitCode> {
+    if let (Some(s), Some(u)) = (args.since, args.until) {
+        if s > u {
+            bail!("--since {} is after --until {}", ymd(s), ymd(u));
+        }
+    }
+    let mut opts = Options::new(args.sources.clone(), args.lake.clone());
+    opts.filters = Filters {
+        accounts: args.accounts,
+        regions: args.regions,
+        since: args.since,
+        until: args.until,
+    };
+    opts.s3 = S3Options {
+        profile: args.profile,
+        region: args.region,
+        endpoint_url: args.endpoint_url,
+        no_sign_request: args.no_sign_request,
+    };
+    if let Some(j) = args.jobs {
+        opts.jobs = j.max(1);
+    }
+    opts.fetch_concurrency = args.fetch_concurrency.max(1);
+    opts.max_object_size = args.max_object_size;
+    opts.writer.memory_budget = args.memory as usize;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(ingest::run(&opts))?;
+    let mut out = std::io::stdout().lock();
+    print_report(&mut out, &report, &opts.lake).context("writing the report")?;
+    Ok(ExitCode::from(if report.failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FOUND
+    }))
+}
+
+fn print_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+    writeln!(out, "{}", r.ledger)?;
+    writeln!(
+        out,
+        "files: {} Parquet files written (run {})",
+        r.files_written, r.run_id
+    )?;
+    if !r.failures.is_empty() {
+        writeln!(out, "\n{} object(s) failed:", r.failures.len())?;
+        for f in &r.failures {
+            writeln!(out, "  {}: {}", f.uri, f.reason)?;
+        }
+        writeln!(
+            out,
+            "Readable bad objects are kept in {}; objects that could not be downloaded are retried by the next run.",
+            lake.join("_trailscope/quarantine/objects").display()
+        )?;
+    }
+    if r.ledger.quarantined > 0 {
+        writeln!(
+            out,
+            "\n{} record(s) quarantined with their raw text and the reason: {}",
+            r.ledger.quarantined,
+            lake.join(format!("_trailscope/quarantine/records/{}.jsonl", r.run_id))
+                .display()
+        )?;
+    }
+    let slices = summary::summarize(lake)?;
+    writeln!(out, "\nlake {}:", lake.display())?;
+    if slices.is_empty() {
+        writeln!(out, "  (empty)")?;
+        return Ok(());
+    }
+    let w_acct = slices
+        .iter()
+        .map(|s| s.account.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let w_reg = slices
+        .iter()
+        .map(|s| s.region.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "  {:<w_acct$}  {:<w_reg$}  {:<10}  {:<10}  {:>4}  {:>10}",
+        "account", "region", "first day", "last day", "days", "events"
+    )?;
+    let mut total = 0;
+    for s in &slices {
+        total += s.events;
+        writeln!(
+            out,
+            "  {:<w_acct$}  {:<w_reg$}  {:<10}  {:<10}  {:>4}  {:>10}",
+            s.account, s.region, s.first_day, s.last_day, s.days, s.events
+        )?;
+    }
+    writeln!(
+        out,
+        "  {} events in {} account/region slices",
+        total,
+        slices.len()
+    )?;
+    writeln!(
+        out,
+        "\nThe lake is plain hive-partitioned Parquet: any engine reads it, for example\n  duckdb -c \"SELECT eventname, count(*) FROM read_parquet('{}/cloudtrail/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"",
+        lake.display()
+    )?;
+    Ok(())
+}
+
+/// Parses `--since` / `--until`: a date, an RFC 3339 time, or a span back from now.
+pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc).date_naive());
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time, or a span like 7d or 36h")
+    })?;
+    let span = match unit {
+        "d" => chrono::Duration::days(n),
+        "h" => chrono::Duration::hours(n),
+        "w" => chrono::Duration::weeks(n),
+        _ => {
+            return Err(format!(
+                "{s:?}: the span unit must be h, d or w (for example 7d)"
+            ));
+        }
+    };
+    Ok((chrono::Utc::now() - span).date_naive())
+}
+
+/// Parses a size: plain bytes, or with a KiB/MiB/GiB (or KB/MB/GB, K/M/G) suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size such as 1GiB or 500MiB"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "{s:?}: unknown size unit {other:?} (use KiB, MiB or GiB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_days_parse() {
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert_eq!(
+            parse_day("2024-03-05"),
+            Ok(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap())
+        );
+        assert_eq!(
+            parse_day("2024-03-05T23:00:00-02:00"),
+            Ok(NaiveDate::from_ymd_opt(2024, 3, 6).unwrap())
+        );
+        assert!(parse_day("7d").is_ok());
+        assert!(parse_day("tuesday").is_err());
+    }
+}

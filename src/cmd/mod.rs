@@ -1,0 +1,51 @@
+//! The command line: global options and one module per subcommand (`ingest` now; `sql`,
+//! `detect` and the rest arrive with their own modules).
+//!
+//! Each subcommand module owns its argument struct and a `run` that returns the process exit
+//! status. This module only declares and dispatches.
+
+pub mod ingest;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the command finished but found something (findings, failed objects).
+pub const EXIT_FOUND: u8 = 1;
+/// Exit status: error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// CloudTrail forensic query engine: turn CloudTrail logs (S3 or local) into a lossless Parquet
+/// lake you can query offline.
+#[derive(Debug, Parser)]
+#[command(name = "trailscope", version, about, long_about = None, propagate_version = true)]
+#[command(
+    after_help = "Start here:\n  trailscope ingest ./sample-logs           build ./trailscope-lake from the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01\n  trailscope ingest --help                  all ingest options, with examples"
+)]
+pub struct Cli {
+    /// More log lines on stderr (-v info, -vv debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr, and no progress bars.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest CloudTrail logs from S3, local files or stdin into the Parquet lake.
+    Ingest(ingest::IngestArgs),
+}
+
+/// Runs the parsed command line and returns the exit status.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ingest(args) => ingest::run(args),
+    }
+}

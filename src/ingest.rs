@@ -1,0 +1,474 @@
+//! Ingest: drives the pipeline from sources to a committed lake run.
+//!
+//! Input: the sources, the lake, filters and tuning. Output: one committed run (Parquet files,
+//! manifest rows, quarantine) and its [`Report`]. Objects are fetched with bounded concurrency,
+//! decoded and converted on blocking threads (one per core by default), and handed to the lake
+//! writer in listing order, so the result is the same with one worker or many.
+//!
+//! A bad object or record never stops the run: it is quarantined, counted and reported. A failure
+//! to write the lake (disk full, permissions) stops the run and leaves the lake as it was.
+//! This module does not print; the `ingest` command does.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+use tokio::sync::Semaphore;
+
+use crate::batch::{self, PartBatch};
+use crate::decode;
+use crate::lake::Lake;
+use crate::lake::manifest::{self, Entry, Run, Status};
+use crate::lake::quarantine::Quarantine;
+use crate::lake::writer::{Writer, WriterConfig};
+use crate::ledger::Ledger;
+use crate::progress;
+use crate::record::{self, BadRecord, Content};
+use crate::source::layout::{Filters, ObjectKind};
+use crate::source::s3::{S3Options, S3Source};
+use crate::source::{self, Location, ObjectRef, SourceSpec};
+
+/// Default cap on an object's decompressed size: 1 GiB.
+pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 1 << 30;
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Sources as given: `s3://bucket/prefix`, paths, `-`.
+    pub sources: Vec<String>,
+    /// The lake directory.
+    pub lake: PathBuf,
+    /// Key-layout filters.
+    pub filters: Filters,
+    /// S3 client options.
+    pub s3: S3Options,
+    /// Conversion workers (CPU threads).
+    pub jobs: usize,
+    /// Objects being downloaded at once.
+    pub fetch_concurrency: usize,
+    /// Cap on an object's decompressed size, in bytes.
+    pub max_object_size: u64,
+    /// Lake writer tuning.
+    pub writer: WriterConfig,
+}
+
+impl Options {
+    /// Options with defaults for everything but the sources and the lake.
+    pub fn new(sources: Vec<String>, lake: PathBuf) -> Options {
+        Options {
+            sources,
+            lake,
+            filters: Filters::default(),
+            s3: S3Options::default(),
+            jobs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            fetch_concurrency: 16,
+            max_object_size: DEFAULT_MAX_OBJECT_SIZE,
+            writer: WriterConfig::default(),
+        }
+    }
+}
+
+/// An object that could not be ingested, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The object.
+    pub uri: String,
+    /// What went wrong and what to do.
+    pub reason: String,
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The run's id (also the name of its manifest file).
+    pub run_id: String,
+    /// Every object and record accounted for.
+    pub ledger: Ledger,
+    /// Objects that failed (not fetched, or quarantined whole).
+    pub failures: Vec<Failure>,
+    /// Parquet files written.
+    pub files_written: usize,
+}
+
+/// What processing one object's bytes gave.
+enum Processed {
+    Records {
+        parts: Vec<PartBatch>,
+        bad: Vec<BadRecord>,
+        records: u64,
+    },
+    Digest,
+    NotLog,
+    Bad {
+        bytes: Vec<u8>,
+        reason: String,
+    },
+}
+
+struct Fetched {
+    size: u64,
+    sha256: String,
+    result: Processed,
+}
+
+/// Runs one ingest.
+pub async fn run(opts: &Options) -> Result<Report> {
+    let specs: Vec<SourceSpec> = opts
+        .sources
+        .iter()
+        .map(|s| SourceSpec::parse(s))
+        .collect::<Result<_>>()?;
+    if specs.is_empty() {
+        bail!(
+            "no source given; name a directory of CloudTrail logs, a file, s3://bucket/prefix, or -"
+        );
+    }
+    if specs.iter().filter(|s| **s == SourceSpec::Stdin).count() > 1 {
+        bail!("- (stdin) can be given only once");
+    }
+    let lake = Lake::open(&opts.lake)?;
+    let seen = manifest::load_seen(lake.root())?;
+
+    let mut s3: HashMap<String, S3Source> = HashMap::new();
+    let listing = progress::listing();
+    let mut objects = Vec::new();
+    for spec in &specs {
+        match spec {
+            SourceSpec::S3 { bucket, prefix } => {
+                if !s3.contains_key(bucket) {
+                    s3.insert(bucket.clone(), S3Source::connect(&opts.s3, bucket).await?);
+                }
+                let base = objects.len() as u64;
+                let found = |n: u64| listing.set_position(base + n);
+                let listed = s3[bucket]
+                    .list(bucket, prefix, &opts.filters, &found)
+                    .await?;
+                if listed.is_empty() {
+                    log::warn!(
+                        "no objects under s3://{bucket}/{prefix} match; check the prefix (CloudTrail writes under AWSLogs/) and the filters"
+                    );
+                }
+                objects.extend(listed);
+            }
+            local => {
+                let filters = opts.filters.clone();
+                let spec = local.clone();
+                let listed =
+                    tokio::task::spawn_blocking(move || source::list_local(&spec, &filters))
+                        .await
+                        .context("the listing thread panicked")??;
+                if listed.is_empty() {
+                    log::warn!("no files found in {}", describe(local));
+                }
+                objects.extend(listed);
+            }
+        }
+        listing.set_position(objects.len() as u64);
+    }
+    listing.finish_and_clear();
+
+    let mut ledger = Ledger {
+        objects_listed: objects.len() as u64,
+        ..Ledger::default()
+    };
+    let mut to_read = Vec::new();
+    let mut queued = HashSet::new();
+    for obj in objects {
+        if obj.kind != ObjectKind::Log {
+            log::debug!("skipping {} (not a log file)", obj.uri);
+            ledger.objects_not_logs += 1;
+        } else if obj.location != Location::Stdin
+            && seen.contains(&(obj.uri.clone(), obj.etag.clone(), obj.size.unwrap_or(0)))
+        {
+            ledger.objects_unchanged += 1;
+        } else if !queued.insert(obj.uri.clone()) {
+            // The same object named by two overlapping sources.
+            ledger.objects_unchanged += 1;
+        } else {
+            to_read.push(obj);
+        }
+    }
+
+    let run_id = format!(
+        "{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
+    let started_at = now();
+    let txn = lake.begin(&run_id)?;
+    let result = convert_and_write(opts, &lake, &txn, &run_id, to_read, &s3, &mut ledger).await;
+    let (entries, failures, files_written) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            txn.abort();
+            return Err(e.context(format!(
+                "the ingest stopped; the lake {} is unchanged",
+                opts.lake.display()
+            )));
+        }
+    };
+    if let Err(msg) = ledger.check() {
+        txn.abort();
+        bail!("internal error, nothing was committed: {msg}");
+    }
+    let run = Run {
+        run_id: run_id.clone(),
+        started_at,
+        finished_at: now(),
+        sources: opts.sources.clone(),
+        ledger: ledger.clone(),
+    };
+    let committed = manifest::stage(&txn, &run, &entries).and_then(|_| txn.commit());
+    if let Err(e) = committed {
+        return Err(e.context(format!(
+            "committing the run to {}; run the same ingest again to complete it",
+            opts.lake.display()
+        )));
+    }
+    Ok(Report {
+        run_id,
+        ledger,
+        failures,
+        files_written,
+    })
+}
+
+type Converted = (Vec<Entry>, Vec<Failure>, usize);
+
+async fn convert_and_write(
+    opts: &Options,
+    lake: &Lake,
+    txn: &crate::lake::Txn,
+    run_id: &str,
+    to_read: Vec<ObjectRef>,
+    s3: &HashMap<String, S3Source>,
+    ledger: &mut Ledger,
+) -> Result<Converted> {
+    let total_bytes: u64 = to_read.iter().filter_map(|o| o.size).sum();
+    let total_objects = to_read.len();
+    let bar = progress::reading(total_bytes);
+    let mut writer = Writer::new(txn, lake.root(), opts.writer.clone());
+    let mut quarantine = Quarantine::new(txn, run_id);
+    let mut entries = Vec::new();
+    let mut failures = Vec::new();
+    let cpu = Arc::new(Semaphore::new(opts.jobs.max(1)));
+    let cap = opts.max_object_size;
+
+    let mut results = futures::stream::iter(to_read.into_iter().map(|obj| {
+        let cpu = cpu.clone();
+        async move {
+            let bytes = match fetch(&obj, s3).await {
+                Ok(b) => b,
+                Err(e) => return (obj, Err(e)),
+            };
+            let Ok(_permit) = cpu.acquire_owned().await else {
+                return (obj, Err(anyhow::anyhow!("the worker pool closed")));
+            };
+            let o = obj.clone();
+            let processed = tokio::task::spawn_blocking(move || process(&o, bytes, cap))
+                .await
+                .context("a conversion thread panicked");
+            (obj, processed)
+        }
+    }))
+    .buffered(opts.fetch_concurrency.max(1));
+
+    let mut done = 0usize;
+    while let Some((obj, outcome)) = results.next().await {
+        done += 1;
+        let fetched = match outcome {
+            Ok(f) => f,
+            Err(e) => {
+                let reason = format!("{e:#}");
+                log::error!("{}: {reason}", obj.uri);
+                ledger.objects_failed += 1;
+                failures.push(Failure {
+                    uri: obj.uri.clone(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        ledger.bytes_read += fetched.size;
+        bar.inc(obj.size.unwrap_or(fetched.size));
+        let mut entry = Entry {
+            uri: obj.uri.clone(),
+            etag: obj.etag.clone(),
+            size: fetched.size,
+            sha256: fetched.sha256.clone(),
+            status: Status::Ingested,
+            reason: None,
+            records_read: 0,
+            rows_written: 0,
+            duplicates: 0,
+            quarantined: 0,
+            run_id: run_id.to_owned(),
+            ingested_at: now(),
+        };
+        match fetched.result {
+            Processed::Digest | Processed::NotLog => {
+                log::info!("skipping {} (not a CloudTrail log)", obj.uri);
+                ledger.objects_not_logs += 1;
+                continue;
+            }
+            Processed::Bad { bytes, reason } => {
+                log::error!(
+                    "{}: {reason}; the object is kept in the lake's quarantine",
+                    obj.uri
+                );
+                quarantine.object(&obj.uri, &bytes, &fetched.sha256, &reason)?;
+                ledger.objects_failed += 1;
+                failures.push(Failure {
+                    uri: obj.uri.clone(),
+                    reason: reason.clone(),
+                });
+                entry.status = Status::Quarantined;
+                entry.reason = Some(reason);
+            }
+            Processed::Records {
+                parts,
+                bad,
+                records,
+            } => {
+                ledger.objects_read += 1;
+                entry.records_read = records;
+                for part in parts {
+                    let added = writer.add(part).await?;
+                    entry.rows_written += added.kept;
+                    entry.duplicates += added.duplicates;
+                }
+                for b in &bad {
+                    quarantine.record(&obj.uri, b)?;
+                }
+                if !bad.is_empty() {
+                    log::warn!(
+                        "{}: {} record(s) quarantined ({})",
+                        obj.uri,
+                        bad.len(),
+                        reasons(&bad)
+                    );
+                }
+                entry.quarantined = bad.len() as u64;
+            }
+        }
+        ledger.records_read += entry.records_read;
+        ledger.rows_written += entry.rows_written;
+        ledger.duplicates += entry.duplicates;
+        ledger.quarantined += entry.quarantined;
+        entries.push(entry);
+        bar.set_message(format!(
+            "{done}/{total_objects} objects, {} records",
+            ledger.records_read
+        ));
+    }
+    bar.finish_and_clear();
+    let files = writer.finish().await?;
+    quarantine.finish()?;
+    Ok((entries, failures, files.len()))
+}
+
+async fn fetch(obj: &ObjectRef, s3: &HashMap<String, S3Source>) -> Result<Vec<u8>> {
+    match &obj.location {
+        Location::S3 { bucket, key } => {
+            let client = s3.get(bucket).context("no S3 client for the bucket")?;
+            client.fetch(bucket, key).await
+        }
+        Location::File(p) => tokio::fs::read(p)
+            .await
+            .with_context(|| format!("reading {}", p.display())),
+        Location::Stdin => {
+            let mut buf = Vec::new();
+            tokio::io::stdin()
+                .read_to_end(&mut buf)
+                .await
+                .context("reading standard input")?;
+            Ok(buf)
+        }
+    }
+}
+
+/// Decodes, parses and converts one object: the CPU-bound part of the pipeline.
+fn process(obj: &ObjectRef, bytes: Vec<u8>, cap: u64) -> Fetched {
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let size = bytes.len() as u64;
+    let result = match decode_and_convert(obj, &bytes, cap) {
+        Ok(p) => p,
+        Err(reason) => Processed::Bad { bytes, reason },
+    };
+    Fetched {
+        size,
+        sha256,
+        result,
+    }
+}
+
+fn decode_and_convert(obj: &ObjectRef, bytes: &[u8], cap: u64) -> Result<Processed, String> {
+    let text = decode::decode(bytes, cap).map_err(|e| e.to_string())?;
+    if !obj.expect_log && !looks_like_json(&text) {
+        return Ok(Processed::NotLog);
+    }
+    match record::parse(&text).map_err(|e| e.to_string())? {
+        Content::Digest => Ok(Processed::Digest),
+        Content::Records(parsed) => {
+            let converted = batch::convert(&parsed.records, &obj.uri, &obj.hints);
+            let records = (parsed.records.len() + parsed.bad.len()) as u64;
+            let mut bad = parsed.bad;
+            bad.extend(converted.bad);
+            Ok(Processed::Records {
+                parts: converted.parts,
+                bad,
+                records,
+            })
+        }
+    }
+}
+
+/// Whether text starts like a JSON object or array (after a BOM and whitespace).
+fn looks_like_json(text: &[u8]) -> bool {
+    let t = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
+    matches!(
+        t.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
+/// The distinct reasons of bad records with their counts, for one log line.
+fn reasons(bad: &[BadRecord]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for b in bad {
+        // Line-numbered reasons differ per line; group them by what follows the number.
+        let key = b
+            .reason
+            .split_once(": ")
+            .filter(|(h, _)| h.starts_with("line "))
+            .map_or(b.reason.as_str(), |(_, r)| r);
+        let key = key.split(':').next().unwrap_or(key);
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{n} × {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn describe(spec: &SourceSpec) -> String {
+    match spec {
+        SourceSpec::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+        SourceSpec::Path(p) => p.display().to_string(),
+        SourceSpec::Stdin => "stdin".into(),
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,118 @@
+//! Quarantine: what could not go into the lake, kept with the reason, never silently dropped.
+//!
+//! Input: bad records (raw text and reason) and bad objects (bytes and reason). Output, staged with
+//! the run: `_trailscope/quarantine/records/<run>.jsonl` (one JSON object per record with its
+//! source, reason and raw text), `_trailscope/quarantine/objects/<run>.jsonl` (one row per bad
+//! object) and the bad object's bytes under `_trailscope/quarantine/objects/<sha256>`.
+//!
+//! This module does not judge what is bad; `decode`, `record` and `batch` do.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::{Txn, write_synced};
+use crate::record::BadRecord;
+
+/// Relative directory of the quarantine.
+pub const QUARANTINE_DIR: &str = "_trailscope/quarantine";
+
+#[derive(Serialize)]
+struct RecordRow<'a> {
+    source_uri: &'a str,
+    reason: &'a str,
+    raw: &'a str,
+}
+
+#[derive(Serialize)]
+struct ObjectRow<'a> {
+    source_uri: &'a str,
+    reason: &'a str,
+    size: u64,
+    sha256: &'a str,
+    saved_as: String,
+}
+
+/// Writes one run's quarantine into its staging area.
+pub struct Quarantine<'t> {
+    txn: &'t Txn,
+    run_id: String,
+    records: Option<BufWriter<File>>,
+    objects: Option<BufWriter<File>>,
+}
+
+impl<'t> Quarantine<'t> {
+    /// A quarantine for the run `run_id`; files are created on first use.
+    pub fn new(txn: &'t Txn, run_id: &str) -> Self {
+        Quarantine {
+            txn,
+            run_id: run_id.to_owned(),
+            records: None,
+            objects: None,
+        }
+    }
+
+    fn open(&self, kind: &str) -> Result<BufWriter<File>> {
+        let path = self
+            .txn
+            .path(&format!("{QUARANTINE_DIR}/{kind}/{}.jsonl", self.run_id))?;
+        let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(BufWriter::new(f))
+    }
+
+    /// Keeps a bad record.
+    pub fn record(&mut self, source_uri: &str, bad: &BadRecord) -> Result<()> {
+        if self.records.is_none() {
+            self.records = Some(self.open("records")?);
+        }
+        let w = self.records.as_mut().context("quarantine records file")?;
+        let row = RecordRow {
+            source_uri,
+            reason: &bad.reason,
+            raw: &bad.raw,
+        };
+        serde_json::to_writer(&mut *w, &row).context("writing the quarantine records file")?;
+        w.write_all(b"\n")
+            .context("writing the quarantine records file")
+    }
+
+    /// Keeps a bad object: its bytes and why.
+    pub fn object(
+        &mut self,
+        source_uri: &str,
+        bytes: &[u8],
+        sha256: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let saved_as = format!("{QUARANTINE_DIR}/objects/{sha256}");
+        write_synced(&self.txn.path(&saved_as)?, bytes)?;
+        if self.objects.is_none() {
+            self.objects = Some(self.open("objects")?);
+        }
+        let w = self.objects.as_mut().context("quarantine objects file")?;
+        let row = ObjectRow {
+            source_uri,
+            reason,
+            size: bytes.len() as u64,
+            sha256,
+            saved_as,
+        };
+        serde_json::to_writer(&mut *w, &row).context("writing the quarantine objects file")?;
+        w.write_all(b"\n")
+            .context("writing the quarantine objects file")
+    }
+
+    /// Flushes and syncs what was written.
+    pub fn finish(self) -> Result<()> {
+        for w in [self.records, self.objects].into_iter().flatten() {
+            let f = w
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .context("flushing the quarantine")?;
+            f.sync_all().context("syncing the quarantine")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,338 @@
+//! Lake writer: partition batches in, de-duplicated, sorted, zstd Parquet files out.
+//!
+//! Input: [`PartBatch`]es from the convert step, in a deterministic order. Output: Parquet files in
+//! the run's staging area, one or more per partition, rows sorted by eventtime (then eventid) so
+//! time filters prune row groups. Rows are buffered per partition and written as few large files;
+//! when the buffers pass the memory budget, the partitions touched longest ago are written first,
+//! which keeps memory flat however large the source is. Files are written on blocking threads
+//! while conversion goes on.
+//!
+//! De-duplication: a row is dropped when its partition already holds its (eventID,
+//! recipientAccountId), in the lake before the run or earlier in this run. The first occurrence in
+//! source order wins, so the result does not depend on how many workers ran.
+//!
+//! This module does not commit anything; the run's [`Txn`] does.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use arrow::compute::{
+    SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
+};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::WriterProperties;
+use tokio::task::JoinHandle;
+
+use super::{Txn, partition_dir};
+use crate::batch::{PartBatch, PartitionKey, dedupe_id};
+use crate::schema;
+
+/// Tuning of the writer.
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Bytes of Arrow data buffered before partitions are written out.
+    pub memory_budget: usize,
+    /// Rows per Parquet row group.
+    pub row_group_rows: usize,
+    /// zstd level.
+    pub zstd_level: i32,
+    /// Files being written at once.
+    pub parallel_files: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        WriterConfig {
+            memory_budget: 256 << 20,
+            row_group_rows: 64 * 1024,
+            zstd_level: 3,
+            parallel_files: 2,
+        }
+    }
+}
+
+/// The de-duplication keys are already uniform hashes; hashing them again is wasted work.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (v as u64) ^ ((v >> 64) as u64);
+    }
+}
+
+type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
+
+struct Part {
+    seen: IdSet,
+    batches: Vec<RecordBatch>,
+    bytes: usize,
+    touched: u64,
+}
+
+/// A file the writer produced, relative to the lake root.
+#[derive(Debug, Clone)]
+pub struct WrittenFile {
+    /// Path relative to the lake root.
+    pub relative: String,
+    /// Rows in it.
+    pub rows: u64,
+}
+
+/// How many rows of a batch were kept and dropped.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Added {
+    /// Rows kept for writing.
+    pub kept: u64,
+    /// Rows dropped as duplicates.
+    pub duplicates: u64,
+}
+
+/// Buffers, de-duplicates and writes one run's rows.
+pub struct Writer<'t> {
+    txn: &'t Txn,
+    lake_root: PathBuf,
+    config: WriterConfig,
+    parts: HashMap<PartitionKey, Part>,
+    buffered: usize,
+    tick: u64,
+    writing: VecDeque<JoinHandle<Result<WrittenFile>>>,
+    written: Vec<WrittenFile>,
+}
+
+impl<'t> Writer<'t> {
+    /// A writer staging into `txn`, de-duplicating against the lake at `lake_root`.
+    pub fn new(txn: &'t Txn, lake_root: &Path, config: WriterConfig) -> Self {
+        Writer {
+            txn,
+            lake_root: lake_root.to_path_buf(),
+            config,
+            parts: HashMap::new(),
+            buffered: 0,
+            tick: 0,
+            writing: VecDeque::new(),
+            written: Vec::new(),
+        }
+    }
+
+    /// Adds one partition batch; returns how many rows were kept and dropped.
+    pub async fn add(&mut self, pb: PartBatch) -> Result<Added> {
+        self.tick += 1;
+        if !self.parts.contains_key(&pb.key) {
+            let seen = existing_ids(&self.lake_root.join(partition_dir(&pb.key)))?;
+            self.parts.insert(
+                pb.key.clone(),
+                Part {
+                    seen,
+                    batches: Vec::new(),
+                    bytes: 0,
+                    touched: 0,
+                },
+            );
+        }
+        let part = self
+            .parts
+            .get_mut(&pb.key)
+            .context("a partition that was just inserted")?;
+        part.touched = self.tick;
+        let keep: Vec<bool> = pb.ids.iter().map(|id| part.seen.insert(*id)).collect();
+        let kept = keep.iter().filter(|k| **k).count() as u64;
+        let added = Added {
+            kept,
+            duplicates: pb.ids.len() as u64 - kept,
+        };
+        if kept == 0 {
+            return Ok(added);
+        }
+        let batch = if added.duplicates == 0 {
+            pb.batch
+        } else {
+            filter_record_batch(&pb.batch, &BooleanArray::from(keep))
+                .context("dropping duplicate rows")?
+        };
+        let size = batch.get_array_memory_size();
+        part.bytes += size;
+        part.batches.push(batch);
+        self.buffered += size;
+        if self.buffered > self.config.memory_budget {
+            self.spill().await?;
+        }
+        Ok(added)
+    }
+
+    /// Writes the partitions touched longest ago until the buffers are at half the budget.
+    async fn spill(&mut self) -> Result<()> {
+        let mut order: Vec<(u64, PartitionKey)> = self
+            .parts
+            .iter()
+            .filter(|(_, p)| !p.batches.is_empty())
+            .map(|(k, p)| (p.touched, k.clone()))
+            .collect();
+        order.sort();
+        for (_, key) in order {
+            if self.buffered <= self.config.memory_budget / 2 {
+                break;
+            }
+            self.write_part(&key).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_part(&mut self, key: &PartitionKey) -> Result<()> {
+        let Some(part) = self.parts.get_mut(key) else {
+            return Ok(());
+        };
+        let batches = std::mem::take(&mut part.batches);
+        self.buffered -= part.bytes;
+        part.bytes = 0;
+        if batches.is_empty() {
+            return Ok(());
+        }
+        while self.writing.len() >= self.config.parallel_files.max(1) {
+            self.wait_one().await?;
+        }
+        let relative = format!(
+            "{}/{}.parquet",
+            partition_dir(key),
+            uuid::Uuid::new_v4().simple()
+        );
+        let path = self.txn.path(&relative)?;
+        let config = self.config.clone();
+        self.writing.push_back(tokio::task::spawn_blocking(move || {
+            let rows = write_file(&batches, &path, &config)?;
+            Ok(WrittenFile { relative, rows })
+        }));
+        Ok(())
+    }
+
+    async fn wait_one(&mut self) -> Result<()> {
+        if let Some(h) = self.writing.pop_front() {
+            let file = h.await.context("a Parquet writer thread panicked")??;
+            self.written.push(file);
+        }
+        Ok(())
+    }
+
+    /// Writes everything still buffered and returns the files of the run.
+    pub async fn finish(mut self) -> Result<Vec<WrittenFile>> {
+        let mut keys: Vec<PartitionKey> = self.parts.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            self.write_part(&key).await?;
+        }
+        while !self.writing.is_empty() {
+            self.wait_one().await?;
+        }
+        Ok(self.written)
+    }
+}
+
+/// Writes one sorted, zstd-compressed Parquet file and syncs it. Returns its row count.
+fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Result<u64> {
+    let schema = schema::file_schema();
+    let all = concat_batches(&schema, batches).context("gathering a partition's rows")?;
+    let col = |name: &str| {
+        all.column_by_name(name)
+            .cloned()
+            .with_context(|| format!("no {name} column"))
+    };
+    let order = lexsort_to_indices(
+        &[
+            SortColumn {
+                values: col(schema::EVENT_TIME)?,
+                options: None,
+            },
+            SortColumn {
+                values: col(schema::EVENT_ID)?,
+                options: None,
+            },
+        ],
+        None,
+    )
+    .context("sorting rows by eventtime")?;
+    let sorted = take_record_batch(&all, &order).context("sorting rows by eventtime")?;
+    drop(all);
+    let time_idx = schema
+        .index_of(schema::EVENT_TIME)
+        .context("no eventtime column")?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(config.zstd_level).context("zstd level")?,
+        ))
+        .set_max_row_group_row_count(Some(config.row_group_rows))
+        .set_sorting_columns(Some(vec![SortingColumn {
+            column_idx: time_idx as i32,
+            descending: false,
+            nulls_first: false,
+        }]))
+        .set_created_by(format!("trailscope {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = ArrowWriter::try_new(file, schema, Some(props))
+        .with_context(|| format!("starting the Parquet file {}", path.display()))?;
+    w.write(&sorted)
+        .with_context(|| format!("writing {}", path.display()))?;
+    let file = w
+        .into_inner()
+        .with_context(|| format!("finishing {}", path.display()))?;
+    file.sync_all()
+        .with_context(|| format!("syncing {}", path.display()))?;
+    Ok(sorted.num_rows() as u64)
+}
+
+/// The de-duplication keys of every row already in a partition directory of the lake.
+fn existing_ids(dir: &Path) -> Result<IdSet> {
+    let mut ids = IdSet::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .with_context(|| format!("reading the Parquet footer of {}", path.display()))?;
+        let mask = ProjectionMask::columns(
+            builder.parquet_schema(),
+            [schema::EVENT_ID, schema::RECIPIENT_ACCOUNT_ID],
+        );
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .with_context(|| format!("reading {}", path.display()))?;
+        for batch in reader {
+            let batch = batch.with_context(|| format!("reading {}", path.display()))?;
+            let id = batch.column(0).as_string::<i32>();
+            let acct = batch.column(1).as_string::<i32>();
+            for i in 0..batch.num_rows() {
+                let a = if acct.is_null(i) { "" } else { acct.value(i) };
+                ids.insert(dedupe_id(id.value(i), a));
+            }
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,117 @@
+//! The ingest ledger: every object and every record accounted for.
+//!
+//! Objects: listed = read + skipped + failed. Records: read = written + duplicates + quarantined.
+//! The ledger is printed at the end of a run and kept in the lake with the run's manifest; a
+//! ledger that does not balance is a bug, and [`Ledger::check`] says so.
+//!
+//! This module only counts; it does no I/O.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Counts for one ingest run.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Objects found by listing the sources (after key-layout pruning).
+    pub objects_listed: u64,
+    /// Objects read and parsed.
+    pub objects_read: u64,
+    /// Objects not read because an earlier run already ingested them unchanged.
+    pub objects_unchanged: u64,
+    /// Objects not read because they are not logs (digest files, other files).
+    pub objects_not_logs: u64,
+    /// Objects that could not be fetched or decoded; see the run's messages and quarantine.
+    pub objects_failed: u64,
+    /// Bytes read from the sources (before decompression).
+    pub bytes_read: u64,
+    /// Records found in the objects read.
+    pub records_read: u64,
+    /// Rows written to the lake.
+    pub rows_written: u64,
+    /// Records dropped because the lake or this run already holds their eventID.
+    pub duplicates: u64,
+    /// Records quarantined (kept with their raw text and the reason).
+    pub quarantined: u64,
+}
+
+impl Ledger {
+    /// Errors when the counts do not reconcile.
+    pub fn check(&self) -> Result<(), String> {
+        let objects = self.objects_read
+            + self.objects_unchanged
+            + self.objects_not_logs
+            + self.objects_failed;
+        if objects != self.objects_listed {
+            return Err(format!(
+                "object counts do not reconcile: listed {} != read {} + unchanged {} + not logs {} + failed {}",
+                self.objects_listed,
+                self.objects_read,
+                self.objects_unchanged,
+                self.objects_not_logs,
+                self.objects_failed
+            ));
+        }
+        let records = self.rows_written + self.duplicates + self.quarantined;
+        if records != self.records_read {
+            return Err(format!(
+                "record counts do not reconcile: read {} != written {} + duplicates {} + quarantined {}",
+                self.records_read, self.rows_written, self.duplicates, self.quarantined
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds another ledger's counts to this one.
+    pub fn add(&mut self, o: &Ledger) {
+        self.objects_listed += o.objects_listed;
+        self.objects_read += o.objects_read;
+        self.objects_unchanged += o.objects_unchanged;
+        self.objects_not_logs += o.objects_not_logs;
+        self.objects_failed += o.objects_failed;
+        self.bytes_read += o.bytes_read;
+        self.records_read += o.records_read;
+        self.rows_written += o.rows_written;
+        self.duplicates += o.duplicates;
+        self.quarantined += o.quarantined;
+    }
+}
+
+impl fmt::Display for Ledger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "objects: {} listed = {} read + {} unchanged since last run + {} not logs + {} failed",
+            self.objects_listed,
+            self.objects_read,
+            self.objects_unchanged,
+            self.objects_not_logs,
+            self.objects_failed
+        )?;
+        write!(
+            f,
+            "records: {} read = {} written + {} duplicates + {} quarantined",
+            self.records_read, self.rows_written, self.duplicates, self.quarantined
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_catches_a_lost_record() {
+        let mut l = Ledger {
+            objects_listed: 1,
+            objects_read: 1,
+            records_read: 3,
+            rows_written: 2,
+            duplicates: 1,
+            ..Ledger::default()
+        };
+        assert!(l.check().is_ok());
+        l.rows_written = 1;
+        assert!(l.check().unwrap_err().contains("record counts"));
+    }
+}
