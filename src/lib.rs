@@ -18,3 +18,4 @@ pub mod record;
 pub mod restore;
 pub mod schema;
 pub mod source;
+pub mod synth;
