@@ -23,10 +23,18 @@ struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Accounts (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "111122223333,444455556666")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "111122223333,444455556666"
+    )]
     accounts: Vec<String>,
     /// Regions (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "us-east-1,eu-west-1,us-west-2")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "us-east-1,eu-west-1,us-west-2"
+    )]
     regions: Vec<String>,
     /// First day (YYYY-MM-DD).
     #[arg(long, default_value = "2024-03-04")]
@@ -68,7 +76,11 @@ fn main() -> Result<()> {
     };
     if a.sample {
         cfg.events = 2400;
-        cfg.accounts = vec!["111122223333".into(), "444455556666".into(), "777788889999".into()];
+        cfg.accounts = vec![
+            "111122223333".into(),
+            "444455556666".into(),
+            "777788889999".into(),
+        ];
         cfg.regions = vec!["us-east-1".into(), "eu-west-1".into()];
         cfg.days = 3;
         cfg.events_per_object = 40;

@@ -224,7 +224,10 @@ pub async fn run(opts: &Options) -> Result<Report> {
         sources: opts.sources.clone(),
         ledger: ledger.clone(),
     };
-    let committed = manifest::stage(&txn, &run, &entries).and_then(|_| txn.commit());
+    let committed = manifest::stage(&txn, &run, &entries).and_then(|_| {
+        crate::lake::failpoint("staged");
+        txn.commit()
+    });
     if let Err(e) = committed {
         return Err(e.context(format!(
             "committing the run to {}; run the same ingest again to complete it",

@@ -117,7 +117,9 @@ impl Rng {
         const U: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         const M: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let set = if upper_only { U } else { M };
-        (0..n).map(|_| set[self.below(set.len() as u64) as usize] as char).collect()
+        (0..n)
+            .map(|_| set[self.below(set.len() as u64) as usize] as char)
+            .collect()
     }
 }
 
@@ -142,7 +144,14 @@ impl Identity {
         }
     }
 
-    fn role_session(account: &str, role: &str, session: &str, key: &str, created: &str, mfa: bool) -> Identity {
+    fn role_session(
+        account: &str,
+        role: &str,
+        session: &str,
+        key: &str,
+        created: &str,
+        mfa: bool,
+    ) -> Identity {
         let role_id = format!("AROA{}", stable_id(role, 17));
         Identity {
             json: json!({
@@ -168,7 +177,9 @@ impl Identity {
     }
 
     fn service(service: &str) -> Identity {
-        Identity { json: json!({"type": "AWSService", "invokedBy": service}).to_string() }
+        Identity {
+            json: json!({"type": "AWSService", "invokedBy": service}).to_string(),
+        }
     }
 
     fn root(account: &str) -> Identity {
@@ -187,7 +198,9 @@ impl Identity {
 
 /// A stable pseudo-id derived from a name (so a role has the same id in every file).
 fn stable_id(name: &str, len: usize) -> String {
-    let mut r = Rng(name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3)));
+    let mut r = Rng(name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }));
     r.alnum(len, true)
 }
 
@@ -218,15 +231,43 @@ impl Event<'_> {
     fn write(&self, rng: &mut Rng, out: &mut String) -> String {
         let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
         let id = rng.uuid();
-        let _ = write!(out, "{{\"eventVersion\":\"1.09\",\"userIdentity\":{}", self.identity.json);
+        let _ = write!(
+            out,
+            "{{\"eventVersion\":\"1.09\",\"userIdentity\":{}",
+            self.identity.json
+        );
         let _ = write!(out, ",\"eventTime\":\"{}\"", time_text(self.time));
-        let _ = write!(out, ",\"eventSource\":{},\"eventName\":{},\"awsRegion\":{}", q(self.source), q(self.name), q(self.region));
-        let _ = write!(out, ",\"sourceIPAddress\":{},\"userAgent\":{}", q(self.ip), q(self.agent));
+        let _ = write!(
+            out,
+            ",\"eventSource\":{},\"eventName\":{},\"awsRegion\":{}",
+            q(self.source),
+            q(self.name),
+            q(self.region)
+        );
+        let _ = write!(
+            out,
+            ",\"sourceIPAddress\":{},\"userAgent\":{}",
+            q(self.ip),
+            q(self.agent)
+        );
         if let Some((code, msg)) = &self.error {
-            let _ = write!(out, ",\"errorCode\":{},\"errorMessage\":{}", q(code), q(msg));
+            let _ = write!(
+                out,
+                ",\"errorCode\":{},\"errorMessage\":{}",
+                q(code),
+                q(msg)
+            );
         }
-        let _ = write!(out, ",\"requestParameters\":{}", self.request.as_deref().unwrap_or("null"));
-        let _ = write!(out, ",\"responseElements\":{}", self.response.as_deref().unwrap_or("null"));
+        let _ = write!(
+            out,
+            ",\"requestParameters\":{}",
+            self.request.as_deref().unwrap_or("null")
+        );
+        let _ = write!(
+            out,
+            ",\"responseElements\":{}",
+            self.response.as_deref().unwrap_or("null")
+        );
         if let Some(a) = &self.additional {
             let _ = write!(out, ",\"additionalEventData\":{a}");
         }
@@ -243,14 +284,34 @@ impl Event<'_> {
                 if i > 0 {
                     out.push(',');
                 }
-                let _ = write!(out, "{{\"accountId\":{},\"type\":{},\"ARN\":{}}}", q(acct), q(ty), q(arn));
+                let _ = write!(
+                    out,
+                    "{{\"accountId\":{},\"type\":{},\"ARN\":{}}}",
+                    q(acct),
+                    q(ty),
+                    q(arn)
+                );
             }
             out.push(']');
         }
-        let _ = write!(out, ",\"eventType\":{},\"managementEvent\":{}", q(self.event_type), self.management);
-        let _ = write!(out, ",\"recipientAccountId\":{},\"eventCategory\":{}", q(self.account), q(self.category));
+        let _ = write!(
+            out,
+            ",\"eventType\":{},\"managementEvent\":{}",
+            q(self.event_type),
+            self.management
+        );
+        let _ = write!(
+            out,
+            ",\"recipientAccountId\":{},\"eventCategory\":{}",
+            q(self.account),
+            q(self.category)
+        );
         if let Some(h) = &self.tls_host {
-            let _ = write!(out, ",\"tlsDetails\":{{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"clientProvidedHostHeader\":{}}}", q(h));
+            let _ = write!(
+                out,
+                ",\"tlsDetails\":{{\"tlsVersion\":\"TLSv1.3\",\"cipherSuite\":\"TLS_AES_128_GCM_SHA256\",\"clientProvidedHostHeader\":{}}}",
+                q(h)
+            );
         }
         if self.console {
             out.push_str(",\"sessionCredentialFromConsole\":\"true\"");
@@ -270,7 +331,8 @@ const CLI: &str = "aws-cli/2.15.30 Python/3.11.8 Linux/5.10.210-201.852.amzn2.x8
 const CONSOLE: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
 const BOTO: &str = "Boto3/1.34.60 md/Botocore#1.34.60 ua/2.0 os/linux#5.10.210 md/arch#x86_64 lang/python#3.12.2 exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.34.60";
 const ATTACKER_IP: &str = "203.0.113.77";
-const ATTACKER_UA: &str = "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2023 prompt/off";
+const ATTACKER_UA: &str =
+    "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-kali3-amd64 exe/x86_64.kali.2023 prompt/off";
 
 /// The routine actors of one account.
 struct Cast {
@@ -287,11 +349,40 @@ impl Cast {
     fn new(account: &str, rng: &mut Rng) -> Cast {
         let created = "2024-03-04T00:00:00Z";
         Cast {
-            alice: Identity::user(account, "alice", &format!("AKIA{}", stable_id(&format!("{account}alice"), 16))),
-            bob: Identity::user(account, "bob", &format!("AKIA{}", stable_id(&format!("{account}bob"), 16))),
-            auditor: Identity::role_session(account, "SecurityAudit", "auditor", &format!("ASIA{}", rng.alnum(16, true)), created, true),
-            app: Identity::role_session(account, "payments-processor-role", "payments-processor", &format!("ASIA{}", rng.alnum(16, true)), created, false),
-            autoscaler: Identity::role_session(account, "ec2-autoscaler", "autoscaler-1", &format!("ASIA{}", rng.alnum(16, true)), created, false),
+            alice: Identity::user(
+                account,
+                "alice",
+                &format!("AKIA{}", stable_id(&format!("{account}alice"), 16)),
+            ),
+            bob: Identity::user(
+                account,
+                "bob",
+                &format!("AKIA{}", stable_id(&format!("{account}bob"), 16)),
+            ),
+            auditor: Identity::role_session(
+                account,
+                "SecurityAudit",
+                "auditor",
+                &format!("ASIA{}", rng.alnum(16, true)),
+                created,
+                true,
+            ),
+            app: Identity::role_session(
+                account,
+                "payments-processor-role",
+                "payments-processor",
+                &format!("ASIA{}", rng.alnum(16, true)),
+                created,
+                false,
+            ),
+            autoscaler: Identity::role_session(
+                account,
+                "ec2-autoscaler",
+                "autoscaler-1",
+                &format!("ASIA{}", rng.alnum(16, true)),
+                created,
+                false,
+            ),
             apigw: Identity::service("apigateway.amazonaws.com"),
             lambda_svc: Identity::service("lambda.amazonaws.com"),
         }
@@ -300,7 +391,12 @@ impl Cast {
 
 /// Writes one routine event at `time` for `account` / `region`.
 fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, out: &mut String) {
-    let fname = *rng.pick(&["payments-processor", "orders-api", "thumbnailer", "nightly-report"]);
+    let fname = *rng.pick(&[
+        "payments-processor",
+        "orders-api",
+        "thumbnailer",
+        "nightly-report",
+    ]);
     let fn_arn = format!("arn:aws:lambda:{region}:{account}:function:{fname}");
     let bucket = format!("app-data-{account}");
     let office_ip = *rng.pick(&["198.51.100.10", "198.51.100.11", "198.51.100.12"]);
@@ -328,8 +424,14 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
     };
     match rng.below(100) {
         0..=17 => {
-            ev.name = *rng.pick(&["DescribeInstances", "DescribeSecurityGroups", "DescribeVolumes", "DescribeSubnets"]);
-            ev.request = Some(json!({"maxResults": 1000, "filterSet": {}, "instancesSet": {}}).to_string());
+            ev.name = *rng.pick(&[
+                "DescribeInstances",
+                "DescribeSecurityGroups",
+                "DescribeVolumes",
+                "DescribeSubnets",
+            ]);
+            ev.request =
+                Some(json!({"maxResults": 1000, "filterSet": {}, "instancesSet": {}}).to_string());
         }
         18..=37 => {
             ev.source = "s3.amazonaws.com";
@@ -344,8 +446,16 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
             ev.request = Some(json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "key": key}).to_string());
             ev.additional = Some(json!({"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader", "x-amz-id-2": rng.alnum(56, false), "bytesTransferredOut": rng.below(90_000)}).to_string());
             ev.resources = vec![
-                (format!("arn:aws:s3:::{bucket}/{key}"), String::new(), "AWS::S3::Object"),
-                (format!("arn:aws:s3:::{bucket}"), account.to_owned(), "AWS::S3::Bucket"),
+                (
+                    format!("arn:aws:s3:::{bucket}/{key}"),
+                    String::new(),
+                    "AWS::S3::Object",
+                ),
+                (
+                    format!("arn:aws:s3:::{bucket}"),
+                    account.to_owned(),
+                    "AWS::S3::Bucket",
+                ),
             ];
             ev.resources[0].1 = account.to_owned();
             ev.tls_host = Some(format!("{bucket}.s3.{region}.amazonaws.com"));
@@ -359,8 +469,11 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
             ev.read_only = Some(false);
             ev.management = false;
             ev.category = "Data";
-            ev.request = Some(json!({"functionName": fn_arn, "invocationType": "RequestResponse"}).to_string());
-            ev.additional = Some(json!({"functionVersion": format!("{fn_arn}:$LATEST")}).to_string());
+            ev.request = Some(
+                json!({"functionName": fn_arn, "invocationType": "RequestResponse"}).to_string(),
+            );
+            ev.additional =
+                Some(json!({"functionVersion": format!("{fn_arn}:$LATEST")}).to_string());
             ev.resources = vec![(fn_arn.clone(), account.to_owned(), "AWS::Lambda::Function")];
             ev.tls_host = None;
         }
@@ -383,17 +496,32 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
             ev.identity = &cast.app;
             ev.ip = "lambda.amazonaws.com";
             ev.agent = BOTO;
-            let key = format!("arn:aws:kms:{region}:{account}:key/{}", stable_uuid(account));
+            let key = format!(
+                "arn:aws:kms:{region}:{account}:key/{}",
+                stable_uuid(account)
+            );
             ev.request = Some(json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:lambda:FunctionArn": fn_arn}, "keyId": key}).to_string());
             ev.resources = vec![(key, account.to_owned(), "AWS::KMS::Key")];
             ev.tls_host = host("kms");
         }
         70..=76 => {
             ev.source = "lambda.amazonaws.com";
-            ev.name = *rng.pick(&["ListFunctions20150331", "GetFunction20150331v2", "GetFunctionConfiguration20150331v2"]);
-            ev.identity = if rng.below(2) == 0 { &cast.alice } else { &cast.bob };
+            ev.name = *rng.pick(&[
+                "ListFunctions20150331",
+                "GetFunction20150331v2",
+                "GetFunctionConfiguration20150331v2",
+            ]);
+            ev.identity = if rng.below(2) == 0 {
+                &cast.alice
+            } else {
+                &cast.bob
+            };
             ev.ip = office_ip;
-            ev.request = Some(if ev.name == "ListFunctions20150331" { "{}".to_owned() } else { json!({"functionName": fname}).to_string() });
+            ev.request = Some(if ev.name == "ListFunctions20150331" {
+                "{}".to_owned()
+            } else {
+                json!({"functionName": fname}).to_string()
+            });
             ev.tls_host = host("lambda");
         }
         77..=83 => {
@@ -427,7 +555,11 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
         93..=95 => {
             ev.source = "signin.amazonaws.com";
             ev.name = "ConsoleLogin";
-            ev.identity = if rng.below(2) == 0 { &cast.alice } else { &cast.bob };
+            ev.identity = if rng.below(2) == 0 {
+                &cast.alice
+            } else {
+                &cast.bob
+            };
             ev.ip = office_ip;
             ev.agent = CONSOLE;
             ev.region = "us-east-1";
@@ -443,9 +575,16 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
             ev.identity = &cast.app;
             ev.ip = "lambda.amazonaws.com";
             ev.agent = BOTO;
-            ev.request = Some(json!({"name": "/payments/feature-flags", "withDecryption": false}).to_string());
+            ev.request = Some(
+                json!({"name": "/payments/feature-flags", "withDecryption": false}).to_string(),
+            );
             if rng.below(10) == 0 {
-                ev.error = Some(("AccessDenied", format!("User: arn:aws:sts::{account}:assumed-role/payments-processor-role/payments-processor is not authorized to perform: ssm:GetParameter")));
+                ev.error = Some((
+                    "AccessDenied",
+                    format!(
+                        "User: arn:aws:sts::{account}:assumed-role/payments-processor-role/payments-processor is not authorized to perform: ssm:GetParameter"
+                    ),
+                ));
             }
             ev.tls_host = host("ssm");
         }
@@ -454,7 +593,9 @@ fn routine(rng: &mut Rng, cast: &Cast, account: &str, region: &str, time: i64, o
 }
 
 fn stable_uuid(seed: &str) -> String {
-    let mut r = Rng(seed.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)));
+    let mut r = Rng(seed
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)));
     r.uuid()
 }
 
@@ -463,7 +604,14 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
     let region = "us-east-1";
     let user = Identity::user(account, "ci-deploy", "AKIAQXLEAKEDKEY7EXMP");
     let session_key = "ASIAQXATTACKERSESS01";
-    let session = Identity::role_session(account, "lambda-deployer", "deploy-7731", session_key, &time_text(start + 900), false);
+    let session = Identity::role_session(
+        account,
+        "lambda-deployer",
+        "deploy-7731",
+        session_key,
+        &time_text(start + 900),
+        false,
+    );
     let fn_name = "payments-processor";
     let fn_arn = format!("arn:aws:lambda:{region}:{account}:function:{fn_name}");
     let mut out = Vec::new();
@@ -473,7 +621,9 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
         ev.write(rng, &mut s);
         out.push((ev.time, s));
     };
-    let api = |time, identity, source, name, req| attacker_call(time, identity, source, name, req, account);
+    let api = |time, identity, source, name, req| {
+        attacker_call(time, identity, source, name, req, account)
+    };
     macro_rules! call {
         ($id:expr, $src:expr, $name:expr, $req:expr) => {{
             t += 7 + rng.below(40) as i64;
@@ -501,27 +651,52 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
     ] {
         let mut e = call!(&user, src, name, Some("{}".into()));
         if denied {
-            e.error = Some(("AccessDenied", format!("User: arn:aws:iam::{account}:user/ci-deploy is not authorized to perform: {}:{name}", src.split('.').next().unwrap_or(src))));
+            e.error = Some((
+                "AccessDenied",
+                format!(
+                    "User: arn:aws:iam::{account}:user/ci-deploy is not authorized to perform: {}:{name}",
+                    src.split('.').next().unwrap_or(src)
+                ),
+            ));
             e.response = None;
         }
         emit(rng, e);
     }
     // 2. A backdoor user with admin rights, a key and a console password.
     let backdoor = "svc-backup";
-    let mut e = call!(&user, "iam.amazonaws.com", "CreateUser", Some(json!({"userName": backdoor}).to_string()));
+    let mut e = call!(
+        &user,
+        "iam.amazonaws.com",
+        "CreateUser",
+        Some(json!({"userName": backdoor}).to_string())
+    );
     e.response = Some(json!({"user": {"path": "/", "userName": backdoor, "userId": "AIDAQXBACKDOORUSER01", "arn": format!("arn:aws:iam::{account}:user/{backdoor}"), "createDate": "Mar 5, 2024, 2:20:00 AM"}}).to_string());
     emit(rng, e);
     let e = call!(&user, "iam.amazonaws.com", "AttachUserPolicy", Some(json!({"userName": backdoor, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}).to_string()));
     emit(rng, e);
-    let mut e = call!(&user, "iam.amazonaws.com", "CreateAccessKey", Some(json!({"userName": backdoor}).to_string()));
+    let mut e = call!(
+        &user,
+        "iam.amazonaws.com",
+        "CreateAccessKey",
+        Some(json!({"userName": backdoor}).to_string())
+    );
     e.response = Some(json!({"accessKey": {"userName": backdoor, "accessKeyId": "AKIAQXBACKDOORKEY001", "status": "Active", "createDate": "Mar 5, 2024, 2:21:00 AM"}}).to_string());
     emit(rng, e);
-    let e = call!(&user, "iam.amazonaws.com", "CreateLoginProfile", Some(json!({"userName": backdoor, "passwordResetRequired": false}).to_string()));
+    let e = call!(
+        &user,
+        "iam.amazonaws.com",
+        "CreateLoginProfile",
+        Some(json!({"userName": backdoor, "passwordResetRequired": false}).to_string())
+    );
     emit(rng, e);
     // 3. The deploy role is assumed: a temporary key for the Lambda takeover.
     let mut e = call!(&user, "sts.amazonaws.com", "AssumeRole", Some(json!({"roleArn": format!("arn:aws:iam::{account}:role/lambda-deployer"), "roleSessionName": "deploy-7731", "durationSeconds": 3600}).to_string()));
     e.response = Some(json!({"credentials": {"accessKeyId": session_key, "sessionToken": rng.alnum(64, false), "expiration": "Mar 5, 2024, 3:25:00 AM"}, "assumedRoleUser": {"assumedRoleId": format!("AROA{}:deploy-7731", stable_id("lambda-deployer", 17)), "arn": format!("arn:aws:sts::{account}:assumed-role/lambda-deployer/deploy-7731")}}).to_string());
-    e.resources = vec![(format!("arn:aws:iam::{account}:role/lambda-deployer"), account.to_owned(), "AWS::IAM::Role")];
+    e.resources = vec![(
+        format!("arn:aws:iam::{account}:role/lambda-deployer"),
+        account.to_owned(),
+        "AWS::IAM::Role",
+    )];
     emit(rng, e);
     // 4. The function is downloaded, replaced, opened to the world.
     let fr = json!({"functionName": fn_name}).to_string();
@@ -539,7 +714,13 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
     // 5. The backdoored function is invoked far above its baseline.
     for _ in 0..300 {
         t += 1 + rng.below(3) as i64;
-        let mut e = api(t, &session, "lambda.amazonaws.com", "Invoke", Some(json!({"functionName": fn_arn, "invocationType": "RequestResponse"}).to_string()));
+        let mut e = api(
+            t,
+            &session,
+            "lambda.amazonaws.com",
+            "Invoke",
+            Some(json!({"functionName": fn_arn, "invocationType": "RequestResponse"}).to_string()),
+        );
         e.read_only = Some(false);
         e.management = false;
         e.category = "Data";
@@ -549,14 +730,36 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
         emit(rng, e);
     }
     // 6. Secrets are read in bulk.
-    for s in ["prod/payments/db", "prod/payments/stripe", "prod/orders/db", "prod/reporting/warehouse", "prod/ci/github-token", "prod/admin/break-glass"] {
-        let e = call!(&session, "secretsmanager.amazonaws.com", "GetSecretValue", Some(json!({"secretId": s}).to_string()));
+    for s in [
+        "prod/payments/db",
+        "prod/payments/stripe",
+        "prod/orders/db",
+        "prod/reporting/warehouse",
+        "prod/ci/github-token",
+        "prod/admin/break-glass",
+    ] {
+        let e = call!(
+            &session,
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            Some(json!({"secretId": s}).to_string())
+        );
         emit(rng, e);
     }
     // 7. Tracks are covered.
-    let e = call!(&session, "logs.amazonaws.com", "DeleteLogGroup", Some(json!({"logGroupName": format!("/aws/lambda/{fn_name}")}).to_string()));
+    let e = call!(
+        &session,
+        "logs.amazonaws.com",
+        "DeleteLogGroup",
+        Some(json!({"logGroupName": format!("/aws/lambda/{fn_name}")}).to_string())
+    );
     emit(rng, e);
-    let e = call!(&user, "guardduty.amazonaws.com", "DeleteDetector", Some(json!({"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}).to_string()));
+    let e = call!(
+        &user,
+        "guardduty.amazonaws.com",
+        "DeleteDetector",
+        Some(json!({"detectorId": "12abc34d567e8fa901bc2d34e56789f0"}).to_string())
+    );
     emit(rng, e);
     let e = call!(&user, "cloudtrail.amazonaws.com", "StopLogging", Some(json!({"name": format!("arn:aws:cloudtrail:us-east-1:{account}:trail/management-events")}).to_string()));
     emit(rng, e);
@@ -573,7 +776,13 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
     emit(rng, e);
     // And root, which nobody should use, lists the users.
     let root = Identity::root(account);
-    let mut e = api(t + 300, &root, "iam.amazonaws.com", "ListUsers", Some("{}".into()));
+    let mut e = api(
+        t + 300,
+        &root,
+        "iam.amazonaws.com",
+        "ListUsers",
+        Some("{}".into()),
+    );
     e.agent = CONSOLE;
     e.console = true;
     emit(rng, e);
@@ -581,7 +790,14 @@ fn incident(rng: &mut Rng, account: &str, start: i64) -> Vec<(i64, String)> {
 }
 
 /// An API call made from the attacker's machine.
-fn attacker_call<'a>(time: i64, identity: &'a Identity, source: &'a str, name: &'a str, request: Option<String>, account: &'a str) -> Event<'a> {
+fn attacker_call<'a>(
+    time: i64,
+    identity: &'a Identity,
+    source: &'a str,
+    name: &'a str,
+    request: Option<String>,
+    account: &'a str,
+) -> Event<'a> {
     Event {
         time,
         source,
@@ -594,7 +810,9 @@ fn attacker_call<'a>(time: i64, identity: &'a Identity, source: &'a str, name: &
         response: None,
         additional: None,
         error: None,
-        read_only: Some(name.starts_with("Get") || name.starts_with("List") || name.starts_with("Describe")),
+        read_only: Some(
+            name.starts_with("Get") || name.starts_with("List") || name.starts_with("Describe"),
+        ),
         event_type: "AwsApiCall",
         management: true,
         category: "Management",
@@ -645,13 +863,28 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
                     } else {
                         Vec::new()
                     };
-                    write_stream(cfg, out, account, region, start, window, per_stream, objects_per_stream, &cast, &story, &mut rng)
+                    write_stream(
+                        cfg,
+                        out,
+                        account,
+                        region,
+                        start,
+                        window,
+                        per_stream,
+                        objects_per_stream,
+                        &cast,
+                        &story,
+                        &mut rng,
+                    )
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a generator thread panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a generator thread panicked")))
+            })
             .collect()
     });
     let mut files = Vec::new();
@@ -686,7 +919,8 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
         }
         // A truncated object, as an interrupted copy leaves.
         if let Some(victim) = files.get(files.len() / 2) {
-            let bytes = fs::read(victim).with_context(|| format!("reading {}", victim.display()))?;
+            let bytes =
+                fs::read(victim).with_context(|| format!("reading {}", victim.display()))?;
             let cut = victim.with_file_name(
                 victim
                     .file_name()
@@ -694,7 +928,8 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
                     .map(|n| n.replace(".json.gz", "_partial.json.gz"))
                     .unwrap_or_else(|| "partial.json.gz".into()),
             );
-            fs::write(&cut, &bytes[..bytes.len() / 2]).with_context(|| format!("writing {}", cut.display()))?;
+            fs::write(&cut, &bytes[..bytes.len() / 2])
+                .with_context(|| format!("writing {}", cut.display()))?;
             stats.corrupt += 1;
         }
     }
@@ -736,7 +971,9 @@ fn write_stream(
         let w_start = start + o as i64 * window;
         let n = remaining.div_ceil(objects - o);
         remaining -= n;
-        let mut times: Vec<i64> = (0..n).map(|_| w_start + rng.below(window as u64) as i64).collect();
+        let mut times: Vec<i64> = (0..n)
+            .map(|_| w_start + rng.below(window as u64) as i64)
+            .collect();
         times.sort_unstable();
         let mut body = String::with_capacity(n * 1600 + 16);
         body.push_str("{\"Records\":[");
@@ -760,9 +997,16 @@ fn write_stream(
         body.push_str("]}");
         let delivered = w_start + window;
         let day = DateTime::from_timestamp(delivered - 1, 0).context("time")?;
-        let dir = base.join("CloudTrail").join(region).join(day.format("%Y/%m/%d").to_string());
+        let dir = base
+            .join("CloudTrail")
+            .join(region)
+            .join(day.format("%Y/%m/%d").to_string());
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let name = format!("{account}_CloudTrail_{region}_{}_{}.json.gz", day.format("%Y%m%dT%H%MZ"), rng.alnum(16, false));
+        let name = format!(
+            "{account}_CloudTrail_{region}_{}_{}.json.gz",
+            day.format("%Y%m%dT%H%MZ"),
+            rng.alnum(16, false)
+        );
         let gz = gzip(body.as_bytes())?;
         let path = dir.join(name);
         fs::write(&path, &gz).with_context(|| format!("writing {}", path.display()))?;
@@ -775,7 +1019,10 @@ fn write_stream(
         let hour = delivered / 3600;
         if cfg.digests && hour != last_digest_hour {
             last_digest_hour = hour;
-            let ddir = base.join("CloudTrail-Digest").join(region).join(day.format("%Y/%m/%d").to_string());
+            let ddir = base
+                .join("CloudTrail-Digest")
+                .join(region)
+                .join(day.format("%Y/%m/%d").to_string());
             fs::create_dir_all(&ddir).with_context(|| format!("creating {}", ddir.display()))?;
             let digest = json!({
                 "awsAccountId": account,
@@ -794,9 +1041,13 @@ fn write_stream(
                 "previousDigestSignature": null,
                 "logFiles": []
             });
-            let dname = format!("{account}_CloudTrail-Digest_{region}_org-trail_{region}_{}.json.gz", day.format("%Y%m%dT%H%M%SZ"));
+            let dname = format!(
+                "{account}_CloudTrail-Digest_{region}_org-trail_{region}_{}.json.gz",
+                day.format("%Y%m%dT%H%M%SZ")
+            );
             let dpath = ddir.join(dname);
-            let mut f = fs::File::create(&dpath).with_context(|| format!("creating {}", dpath.display()))?;
+            let mut f = fs::File::create(&dpath)
+                .with_context(|| format!("creating {}", dpath.display()))?;
             f.write_all(&gzip(digest.to_string().as_bytes())?)
                 .with_context(|| format!("writing {}", dpath.display()))?;
             stats.digests += 1;
@@ -817,7 +1068,12 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic_and_parseable() {
-        let cfg = Config { events: 300, incident: true, bad_objects: true, ..Config::default() };
+        let cfg = Config {
+            events: 300,
+            incident: true,
+            bad_objects: true,
+            ..Config::default()
+        };
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let sa = generate(&cfg, a.path()).unwrap();
         let sb = generate(&cfg, b.path()).unwrap();
@@ -831,7 +1087,14 @@ mod tests {
             while let Some(p) = stack.pop() {
                 for e in fs::read_dir(&p).unwrap() {
                     let e = e.unwrap().path();
-                    if e.is_dir() { stack.push(e) } else { v.push((e.strip_prefix(d).unwrap().to_path_buf(), fs::read(&e).unwrap())) }
+                    if e.is_dir() {
+                        stack.push(e)
+                    } else {
+                        v.push((
+                            e.strip_prefix(d).unwrap().to_path_buf(),
+                            fs::read(&e).unwrap(),
+                        ))
+                    }
                 }
             }
             v.sort();

@@ -153,6 +153,7 @@ impl Txn {
             .and_then(|_| f.sync_all())
             .with_context(|| format!("writing the commit marker {}", marker.display()))?;
         sync_dir(&self.dir);
+        failpoint("committing");
         roll_forward(&self.root, &self.dir)?;
         fs::remove_dir_all(&self.dir)
             .with_context(|| format!("removing the staging directory {}", self.dir.display()))?;
@@ -204,6 +205,7 @@ fn roll_forward(root: &Path, dir: &Path) -> Result<()> {
                     dest.display()
                 )
             })?;
+            failpoint("moving");
         }
     }
     touched_dirs.sort();
@@ -219,6 +221,15 @@ fn roll_forward(root: &Path, dir: &Path) -> Result<()> {
 fn sync_dir(dir: &Path) {
     if let Ok(f) = File::open(dir) {
         let _ = f.sync_all();
+    }
+}
+
+/// Crash-test hook: when the environment variable `TRAILSCOPE_FAILPOINT` names this point, the
+/// process dies here at once, as if killed. The crash-safety tests use it to stop a run at each
+/// step of a commit; it costs one environment lookup per commit step.
+pub fn failpoint(name: &str) {
+    if std::env::var("TRAILSCOPE_FAILPOINT").is_ok_and(|v| v == name) {
+        std::process::abort();
     }
 }
 

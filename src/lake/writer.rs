@@ -285,6 +285,11 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
         }]))
         .set_created_by(format!("trailscope {}", env!("CARGO_PKG_VERSION")))
         .build();
+    if std::env::var("TRAILSCOPE_FAILPOINT").is_ok_and(|v| v == "disk-full") {
+        // Crash-test hook: the error a full disk gives.
+        return Err(std::io::Error::from_raw_os_error(28))
+            .with_context(|| format!("writing {}", path.display()));
+    }
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = ArrowWriter::try_new(file, schema, Some(props))
         .with_context(|| format!("starting the Parquet file {}", path.display()))?;

@@ -1,0 +1,279 @@
+//! The command line as a user meets it: help, exit codes, messages, input shapes, workers.
+
+use std::io::Write;
+
+use trailscope::synth::Config;
+
+use crate::common::*;
+
+fn small() -> Config {
+    Config {
+        events: 400,
+        days: 2,
+        events_per_object: 25,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let out = trailscope(&["ingest", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Examples:",
+        "s3://",
+        "--since",
+        "--profile",
+        "--endpoint-url",
+        "--no-sign-request",
+        "lookup-events",
+        "Exit status",
+    ] {
+        assert!(
+            help.contains(needle),
+            "ingest --help lacks {needle}:\n{help}"
+        );
+    }
+    let out = trailscope(&["--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("trailscope ingest ./sample-logs"));
+}
+
+#[test]
+fn exit_0_when_every_object_is_ingested() {
+    let src = tempfile::tempdir().unwrap();
+    let stats = generate(src.path(), &small());
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "ingest",
+        src.path().to_str().unwrap(),
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "records: {0} read = {0} written + 0 duplicates + 0 quarantined",
+            stats.records
+        )),
+        "{stdout}"
+    );
+    assert_eq!(last_ledger(lake.path()).rows_written as usize, stats.events);
+    assert_eq!(records(lake.path()).len(), stats.events);
+}
+
+#[test]
+fn bad_gzip_is_named_and_the_rest_is_ingested() {
+    let src = tempfile::tempdir().unwrap();
+    let stats = generate(
+        src.path(),
+        &Config {
+            bad_objects: true,
+            ..small()
+        },
+    );
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "ingest",
+        src.path().to_str().unwrap(),
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("_partial.json.gz: truncated gzip stream"),
+        "{stderr}"
+    );
+    let l = last_ledger(lake.path());
+    assert_eq!(
+        (
+            l.objects_failed,
+            l.duplicates as usize,
+            l.rows_written as usize
+        ),
+        (1, stats.duplicates, stats.events)
+    );
+    // The bad object is kept, with its reason.
+    let q = std::fs::read_dir(lake.path().join("_trailscope/quarantine/objects"))
+        .unwrap()
+        .count();
+    assert_eq!(q, 2, "the object's bytes and the list of bad objects");
+}
+
+#[test]
+fn missing_source_is_an_error_with_exit_2() {
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "ingest",
+        "/definitely/not/here",
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/definitely/not/here: no such file or directory"),
+        "{err}"
+    );
+    let out = trailscope(&[
+        "ingest",
+        "https://example.com/x",
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn lake_defaults_to_the_environment_variable() {
+    let src = tempfile::tempdir().unwrap();
+    generate(src.path(), &small());
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope_with(
+        &["ingest", src.path().to_str().unwrap()],
+        &[("TRAILSCOPE_LAKE", lake.path().to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(!parquet_files(lake.path()).is_empty());
+}
+
+#[test]
+fn stdin_lookup_events_and_json_lines_are_ingested() {
+    let lake = tempfile::tempdir().unwrap();
+    let rec = |id: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","eventID":"{id}","eventTime":"2024-01-02T03:04:05Z","eventName":"ListUsers","eventSource":"iam.amazonaws.com","awsRegion":"us-east-1","recipientAccountId":"111122223333"}}"#
+        )
+    };
+    let lookup = format!(
+        "{{\"Events\":[{{\"EventId\":\"a\",\"CloudTrailEvent\":{}}},{{\"EventId\":\"b\",\"CloudTrailEvent\":{}}}]}}",
+        serde_json::to_string(&rec("a")).unwrap(),
+        serde_json::to_string(&rec("b")).unwrap()
+    );
+    let mut cmd = assert_cmd::Command::cargo_bin("trailscope").unwrap();
+    let out = cmd
+        .args(["ingest", "-", "--lake", lake.path().to_str().unwrap()])
+        .write_stdin(lookup)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // JSON lines from a file, one of them already in the lake.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    writeln!(f, "{}\n{}\n{{\"eventID\":\"no-time\"}}", rec("b"), rec("c")).unwrap();
+    let out = trailscope(&[
+        "ingest",
+        path.to_str().unwrap(),
+        "--lake",
+        lake.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let l = last_ledger(lake.path());
+    assert_eq!(
+        (l.records_read, l.rows_written, l.duplicates, l.quarantined),
+        (3, 1, 1, 1)
+    );
+    let ids: Vec<String> = records(lake.path())
+        .iter()
+        .map(|r| r["eventID"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    let q = std::fs::read_dir(lake.path().join("_trailscope/quarantine/records"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let q = std::fs::read_to_string(q).unwrap();
+    assert!(q.contains("no eventTime") && q.contains("no-time"), "{q}");
+}
+
+#[test]
+fn one_worker_and_many_give_the_same_rows() {
+    let src = tempfile::tempdir().unwrap();
+    generate(
+        src.path(),
+        &Config {
+            bad_objects: true,
+            incident: true,
+            ..small()
+        },
+    );
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let s = src.path().to_str().unwrap();
+    let one = trailscope(&[
+        "ingest",
+        s,
+        "--lake",
+        a.path().to_str().unwrap(),
+        "-j",
+        "1",
+        "--fetch-concurrency",
+        "1",
+    ]);
+    let many = trailscope(&[
+        "ingest",
+        s,
+        "--lake",
+        b.path().to_str().unwrap(),
+        "-j",
+        "4",
+        "--fetch-concurrency",
+        "32",
+        "--memory",
+        "64KiB",
+    ]);
+    assert_eq!(one.status.code(), Some(1));
+    assert_eq!(many.status.code(), Some(1));
+    assert_eq!(last_ledger(a.path()), last_ledger(b.path()));
+    assert_eq!(restored(a.path()), restored(b.path()));
+    // A tiny memory budget writes more, smaller files, never other rows.
+    assert!(parquet_files(b.path()).len() > parquet_files(a.path()).len());
+}
+
+#[test]
+fn write_failure_leaves_the_lake_unchanged() {
+    let src = tempfile::tempdir().unwrap();
+    generate(src.path(), &small());
+    let lake = tempfile::tempdir().unwrap();
+    let l = lake.path().to_str().unwrap();
+    let first = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        seed: 7,
+        start: chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
+        ..small()
+    };
+    generate(first.path(), &cfg);
+    assert_eq!(
+        trailscope(&["ingest", first.path().to_str().unwrap(), "--lake", l])
+            .status
+            .code(),
+        Some(0)
+    );
+    let before = restored(lake.path());
+    let files_before = parquet_files(lake.path());
+    let out = trailscope_with(
+        &["ingest", src.path().to_str().unwrap(), "--lake", l],
+        &[("TRAILSCOPE_FAILPOINT", "disk-full")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("is unchanged"), "{err}");
+    assert_eq!(parquet_files(lake.path()), files_before);
+    assert_eq!(restored(lake.path()), before);
+    assert_eq!(
+        trailscope::lake::manifest::read_runs(lake.path())
+            .unwrap()
+            .len(),
+        1
+    );
+    let staging = lake.path().join("_trailscope/staging");
+    assert_eq!(
+        std::fs::read_dir(staging).map(|d| d.count()).unwrap_or(0),
+        0
+    );
+}

@@ -1,0 +1,217 @@
+//! Helpers shared by the integration tests: running the binary, reading a lake back, and an
+//! S3-compatible server on 127.0.0.1 that records every request it serves.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use trailscope::ledger::Ledger;
+
+/// Runs `trailscope` with the given arguments, isolated from the developer's AWS setup.
+pub fn trailscope(args: &[&str]) -> Output {
+    trailscope_with(args, &[])
+}
+
+/// Runs `trailscope` with extra environment variables.
+pub fn trailscope_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::cargo_bin("trailscope").expect("the trailscope binary is built");
+    cmd.args(args)
+        .env_remove("TRAILSCOPE_LAKE")
+        .env_remove("TRAILSCOPE_FAILPOINT")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+        .env("AWS_REGION", "us-east-1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("trailscope runs")
+}
+
+/// Exit code, stdout and stderr of a run, for assertion messages.
+pub fn describe(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// The ledger of the lake's newest run, checked to balance.
+pub fn last_ledger(lake: &Path) -> Ledger {
+    let runs = trailscope::lake::manifest::read_runs(lake).expect("run summaries");
+    let ledger = runs.last().expect("at least one run").ledger.clone();
+    ledger.check().expect("the ledger balances");
+    ledger
+}
+
+/// Every Parquet file of a lake's table.
+pub fn parquet_files(lake: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![lake.join("cloudtrail")];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "parquet") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every row of a lake restored to its CloudTrail record, with the source URI beside it, sorted by
+/// eventID.
+pub fn restored(lake: &Path) -> Vec<(Value, String)> {
+    use arrow::array::{Array, AsArray};
+    let mut rows = Vec::new();
+    for path in parquet_files(lake) {
+        let f = std::fs::File::open(&path).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let uris = batch.column_by_name("source_uri").unwrap();
+            let uris = arrow::compute::cast(uris, &arrow::datatypes::DataType::Utf8).unwrap();
+            let uris = uris.as_string::<i32>();
+            for (i, rec) in trailscope::restore::records(&batch)
+                .unwrap()
+                .into_iter()
+                .enumerate()
+            {
+                assert!(uris.is_valid(i));
+                rows.push((rec, uris.value(i).to_owned()));
+            }
+        }
+    }
+    rows.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)));
+    rows
+}
+
+/// Restored records only, sorted by eventID.
+pub fn records(lake: &Path) -> Vec<Value> {
+    restored(lake).into_iter().map(|(v, _)| v).collect()
+}
+
+fn key(v: &Value) -> String {
+    format!("{}|{}", v["eventID"], v["recipientAccountId"])
+}
+
+/// Generates a synthetic tree.
+pub fn generate(dir: &Path, cfg: &trailscope::synth::Config) -> trailscope::synth::Stats {
+    trailscope::synth::generate(cfg, dir).expect("generation")
+}
+
+/// One request the S3 server saw: operation name and request URI.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub op: String,
+    pub uri: String,
+    pub key: Option<String>,
+}
+
+/// An S3-compatible server (s3s-fs) on 127.0.0.1, serving the directory `root` (each
+/// subdirectory is a bucket), with real SigV4 authentication.
+pub struct S3Server {
+    pub endpoint: String,
+    pub requests: Arc<Mutex<Vec<Request>>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _thread: std::thread::JoinHandle<()>,
+}
+
+struct Recorder(Arc<Mutex<Vec<Request>>>);
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for Recorder {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
+        if cx.credentials().is_none() {
+            return Err(s3s::s3_error!(AccessDenied, "signed requests only"));
+        }
+        let key = match cx.s3_path() {
+            s3s::path::S3Path::Object { key, .. } => Some(key.to_string()),
+            _ => None,
+        };
+        self.0.lock().unwrap().push(Request {
+            op: cx.s3_op().name().to_owned(),
+            uri: cx.uri().to_string(),
+            key,
+        });
+        Ok(())
+    }
+}
+
+impl S3Server {
+    pub fn start(root: &Path) -> S3Server {
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let fs = s3s_fs::FileSystem::new(root).expect("s3s-fs over the directory");
+        let mut b = s3s::service::S3ServiceBuilder::new(fs);
+        b.set_auth(s3s::auth::SimpleAuth::from_single(
+            "AKIATESTTESTTEST",
+            "test-secret",
+        ));
+        b.set_access(Recorder(requests.clone()));
+        let service = b.build();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let http = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+                loop {
+                    tokio::select! {
+                        accepted = listener.accept() => {
+                            let Ok((socket, _)) = accepted else { continue };
+                            let conn = http
+                                .serve_connection(hyper_util::rt::TokioIo::new(socket), service.clone())
+                                .into_owned();
+                            tokio::spawn(async move { let _ = conn.await; });
+                        }
+                        _ = &mut stop_rx => break,
+                    }
+                }
+            });
+        });
+        let addr = addr_rx.recv().expect("the server starts");
+        S3Server {
+            endpoint: format!("http://{addr}"),
+            requests,
+            _shutdown: stop_tx,
+            _thread: thread,
+        }
+    }
+
+    /// Keys fetched with GetObject.
+    pub fn fetched(&self) -> Vec<String> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.op == "GetObject")
+            .filter_map(|r| r.key.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,81 @@
+//! A run killed at any step of its commit leaves no partial or duplicated data, and the next run
+//! completes it.
+
+use trailscope::synth::Config;
+
+use crate::common::*;
+
+#[test]
+fn a_run_killed_at_any_point_is_completed_by_the_next() {
+    let src = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        events: 600,
+        days: 2,
+        events_per_object: 30,
+        incident: true,
+        ..Config::default()
+    };
+    let stats = generate(src.path(), &cfg);
+    let s = src.path().to_str().unwrap();
+    let clean = tempfile::tempdir().unwrap();
+    assert_eq!(
+        trailscope(&["ingest", s, "--lake", clean.path().to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let expected = restored(clean.path());
+    assert_eq!(expected.len(), stats.events);
+
+    for point in ["staged", "committing", "moving"] {
+        let lake = tempfile::tempdir().unwrap();
+        let l = lake.path().to_str().unwrap();
+        let killed = trailscope_with(
+            &["ingest", s, "--lake", l, "--memory", "256KiB"],
+            &[("TRAILSCOPE_FAILPOINT", point)],
+        );
+        assert!(
+            !killed.status.success(),
+            "{point}: the run was meant to die\n{}",
+            describe(&killed)
+        );
+        assert_eq!(killed.status.code(), None, "{point}: killed by a signal");
+        // Before the commit marker nothing is visible; after it, only rows of this run, each once,
+        // until any trailscope command that opens the lake finishes the move.
+        let seen = restored(lake.path());
+        match point {
+            "moving" => assert!(
+                seen.iter().all(|r| expected.contains(r)),
+                "{point}: foreign rows"
+            ),
+            _ => assert!(
+                seen.is_empty(),
+                "{point}: {} rows visible before the commit",
+                seen.len()
+            ),
+        }
+        let mut ids: Vec<_> = seen.iter().map(|(r, _)| r["eventID"].to_string()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), seen.len(), "{point}: duplicated rows");
+
+        let rerun = trailscope(&["ingest", s, "--lake", l]);
+        assert_eq!(
+            rerun.status.code(),
+            Some(0),
+            "{point}\n{}",
+            describe(&rerun)
+        );
+        assert_eq!(
+            restored(lake.path()),
+            expected,
+            "{point}: the rerun completes the lake exactly"
+        );
+        let staging = lake.path().join("_trailscope/staging");
+        assert_eq!(
+            std::fs::read_dir(staging).map(|d| d.count()).unwrap_or(0),
+            0,
+            "{point}"
+        );
+        last_ledger(lake.path());
+    }
+}

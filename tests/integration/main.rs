@@ -1,0 +1,7 @@
+//! Integration and command-line tests: one test binary, so the suite links once.
+
+mod cli;
+mod common;
+mod crash;
+mod lossless;
+mod s3;
