@@ -119,8 +119,8 @@ pub fn dedupe_id(event_id: &str, account: &str) -> u128 {
     h.digest128()
 }
 
-fn add_record<'a>(
-    raw: &'a RawValue,
+fn add_record(
+    raw: &RawValue,
     hints: &Hints,
     parts: &mut Vec<(PartitionKey, Rows)>,
     days: &mut DayCache,

@@ -223,19 +223,18 @@ fn push_item<'a>(item: &'a RawValue, parsed: &mut Parsed<'a>) -> bool {
     }
     // Lookup events carry the record as a JSON string; look for the key cheaply first, since
     // almost every object is a plain record.
-    if text.contains("\"CloudTrailEvent\"") {
-        if let Some(Members(m)) = jsontext::members(item) {
-            if let Some((_, inner)) = m.iter().find(|(k, _)| k == "CloudTrailEvent") {
-                match unwrap_lookup(inner) {
-                    Ok(rec) => parsed.records.push(RecordText::Owned(rec)),
-                    Err(reason) => parsed.bad.push(BadRecord {
-                        raw: text.to_owned(),
-                        reason,
-                    }),
-                }
-                return true;
-            }
+    if text.contains("\"CloudTrailEvent\"")
+        && let Some(Members(m)) = jsontext::members(item)
+        && let Some((_, inner)) = m.iter().find(|(k, _)| k == "CloudTrailEvent")
+    {
+        match unwrap_lookup(inner) {
+            Ok(rec) => parsed.records.push(RecordText::Owned(rec)),
+            Err(reason) => parsed.bad.push(BadRecord {
+                raw: text.to_owned(),
+                reason,
+            }),
         }
+        return true;
     }
     parsed.records.push(RecordText::Borrowed(item));
     false

@@ -84,7 +84,8 @@ pub struct IngestArgs {
     pub regions: Vec<String>,
 
     /// First day of events wanted: YYYY-MM-DD, an RFC 3339 time, or a span back from now (7d, 36h).
-    /// Selects objects by their key's day, with a day of slack for late delivery.
+    /// Selects objects by their key's day, with a day of slack for late delivery; files outside
+    /// the CloudTrail key layout are always read.
     #[arg(long, value_parser = parse_day, value_name = "WHEN", help_heading = "Selecting logs")]
     pub since: Option<NaiveDate>,
 
@@ -133,10 +134,10 @@ pub struct IngestArgs {
 
 /// Runs `trailscope ingest`.
 pub fn run(args: IngestArgs) -> Result<ExitCode> {
-    if let (Some(s), Some(u)) = (args.since, args.until) {
-        if s > u {
-            bail!("--since {} is after --until {}", ymd(s), ymd(u));
-        }
+    if let (Some(s), Some(u)) = (args.since, args.until)
+        && s > u
+    {
+        bail!("--since {} is after --until {}", ymd(s), ymd(u));
     }
     let mut opts = Options::new(args.sources.clone(), args.lake.clone());
     opts.filters = Filters {

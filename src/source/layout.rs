@@ -108,15 +108,17 @@ impl Filters {
         if !info.in_layout {
             return true;
         }
-        if let Some(a) = &info.account {
-            if !self.accounts.is_empty() && !self.accounts.contains(a) {
-                return false;
-            }
+        if let Some(a) = &info.account
+            && !self.accounts.is_empty()
+            && !self.accounts.contains(a)
+        {
+            return false;
         }
-        if let Some(r) = &info.region {
-            if !self.regions.is_empty() && !self.regions.contains(r) {
-                return false;
-            }
+        if let Some(r) = &info.region
+            && !self.regions.is_empty()
+            && !self.regions.contains(r)
+        {
+            return false;
         }
         let Some(year) = info.year else { return true };
         let slack = chrono::Days::new(1);

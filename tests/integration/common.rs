@@ -102,7 +102,7 @@ pub fn restored(lake: &Path) -> Vec<(Value, String)> {
             }
         }
     }
-    rows.sort_by(|a, b| key(&a.0).cmp(&key(&b.0)));
+    rows.sort_by_key(|a| key(&a.0));
     rows
 }
 
