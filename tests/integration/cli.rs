@@ -280,7 +280,7 @@ fn write_failure_leaves_the_lake_unchanged() {
 
 #[test]
 fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
-    use arrow::array::{Array as _, AsArray};
+    use arrow::array::AsArray;
     let src = tempfile::tempdir().unwrap();
     generate(src.path(), &small());
     let lake = tempfile::tempdir().unwrap();
