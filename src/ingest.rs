@@ -202,6 +202,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
     );
     let started_at = now();
     let txn = lake.begin(&run_id)?;
+    let s3 = Arc::new(s3);
     let result = convert_and_write(opts, &lake, &txn, &run_id, to_read, &s3, &mut ledger).await;
     let (entries, failures, files_written) = match result {
         Ok(r) => r,
@@ -250,7 +251,7 @@ async fn convert_and_write(
     txn: &crate::lake::Txn,
     run_id: &str,
     to_read: Vec<ObjectRef>,
-    s3: &HashMap<String, S3Source>,
+    s3: &Arc<HashMap<String, S3Source>>,
     ledger: &mut Ledger,
 ) -> Result<Converted> {
     let total_bytes: u64 = to_read.iter().filter_map(|o| o.size).sum();
@@ -263,27 +264,46 @@ async fn convert_and_write(
     let cpu = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let cap = opts.max_object_size;
 
-    let mut results = futures::stream::iter(to_read.into_iter().map(|obj| {
-        let cpu = cpu.clone();
-        async move {
-            let bytes = match fetch(&obj, s3).await {
-                Ok(b) => b,
-                Err(e) => return (obj, Err(e)),
-            };
-            let Ok(_permit) = cpu.acquire_owned().await else {
-                return (obj, Err(anyhow::anyhow!("the worker pool closed")));
-            };
-            let o = obj.clone();
-            let processed = tokio::task::spawn_blocking(move || process(&o, bytes, cap))
-                .await
-                .context("a conversion thread panicked");
-            (obj, processed)
+    // Fetching and converting run in their own task, ahead of the writer, so that a writer
+    // waiting for a file to be written does not stall them; the channel bounds how far ahead.
+    let fetch_concurrency = opts.fetch_concurrency.max(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(opts.jobs.max(1) * 4);
+    let s3 = s3.clone();
+    let producer = tokio::spawn(async move {
+        let mut results = futures::stream::iter(to_read.into_iter().map(|obj| {
+            let cpu = cpu.clone();
+            let s3 = s3.clone();
+            async move {
+                let bytes = match fetch(&obj, &s3).await {
+                    Ok(b) => b,
+                    Err(e) => return (obj, Err(e)),
+                };
+                let Ok(_permit) = cpu.acquire_owned().await else {
+                    return (obj, Err(anyhow::anyhow!("the worker pool closed")));
+                };
+                let o = obj.clone();
+                let processed = tokio::task::spawn_blocking(move || process(&o, bytes, cap))
+                    .await
+                    .context("a conversion thread panicked");
+                (obj, processed)
+            }
+        }))
+        .buffered(fetch_concurrency);
+        while let Some(item) = results.next().await {
+            if tx.send(item).await.is_err() {
+                break; // the writer stopped on an error
+            }
         }
-    }))
-    .buffered(opts.fetch_concurrency.max(1));
+    });
 
     let mut done = 0usize;
-    while let Some((obj, outcome)) = results.next().await {
+    let (mut waited, started) = (std::time::Duration::ZERO, std::time::Instant::now());
+    loop {
+        let t = std::time::Instant::now();
+        let Some((obj, outcome)) = rx.recv().await else {
+            break;
+        };
+        waited += t.elapsed();
         done += 1;
         let fetched = match outcome {
             Ok(f) => f,
@@ -371,6 +391,12 @@ async fn convert_and_write(
         ));
     }
     bar.finish_and_clear();
+    producer.await.context("the fetch task panicked")?;
+    log::debug!(
+        "reading and converting took {:.2}s, {:.2}s of it waiting for converted objects",
+        started.elapsed().as_secs_f64(),
+        waited.as_secs_f64()
+    );
     let files = writer.finish().await?;
     quarantine.finish()?;
     Ok((entries, failures, files.len()))

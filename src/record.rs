@@ -102,12 +102,44 @@ pub fn parse(bytes: &[u8]) -> Result<Content<'_>, ParseError> {
     if body.is_empty() {
         return Err(ParseError::NoRecords("the object is empty".into()));
     }
+    // Fast path for what CloudTrail delivers to S3: one pass over the object.
+    if let Ok(envelope) = serde_json::from_str::<Envelope>(body) {
+        let mut parsed = Parsed {
+            shape: InputShape::RecordsObject,
+            records: Vec::with_capacity(envelope.records.len()),
+            bad: Vec::new(),
+        };
+        for item in envelope.records {
+            match item.get().starts_with('{') {
+                true => parsed.records.push(RecordText::Borrowed(item)),
+                false => parsed.bad.push(not_an_object(item)),
+            }
+        }
+        return Ok(Content::Records(parsed));
+    }
     match serde_json::from_str::<&RawValue>(body) {
         Ok(doc) => parse_document(doc),
         Err(whole) => match first_line_is_object(body) {
             true => parse_lines(body),
             false => Err(ParseError::NotJson(whole.to_string())),
         },
+    }
+}
+
+/// `{"Records":[…]}`; other keys are skipped.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+fn not_an_object(item: &RawValue) -> BadRecord {
+    BadRecord {
+        raw: item.get().to_owned(),
+        reason: format!(
+            "a JSON {} where a record object was expected",
+            kind_of(item)
+        ),
     }
 }
 
@@ -212,13 +244,7 @@ fn parse_lines(body: &str) -> Result<Content<'_>, ParseError> {
 fn push_item<'a>(item: &'a RawValue, parsed: &mut Parsed<'a>) -> bool {
     let text = item.get();
     if !text.starts_with('{') {
-        parsed.bad.push(BadRecord {
-            raw: text.to_owned(),
-            reason: format!(
-                "a JSON {} where a record object was expected",
-                kind_of(item)
-            ),
-        });
+        parsed.bad.push(not_an_object(item));
         return false;
     }
     // Lookup events carry the record as a JSON string; look for the key cheaply first, since

@@ -20,9 +20,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
-use arrow::compute::{
-    SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch,
-};
+use arrow::compute::{filter_record_batch, interleave_record_batch};
+use arrow::datatypes::TimestampMicrosecondType;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -44,17 +43,14 @@ pub struct WriterConfig {
     pub row_group_rows: usize,
     /// zstd level.
     pub zstd_level: i32,
-    /// Files being written at once.
-    pub parallel_files: usize,
 }
 
 impl Default for WriterConfig {
     fn default() -> Self {
         WriterConfig {
             memory_budget: 256 << 20,
-            row_group_rows: 64 * 1024,
+            row_group_rows: 32 * 1024,
             zstd_level: 3,
-            parallel_files: 2,
         }
     }
 }
@@ -114,8 +110,12 @@ pub struct Writer<'t> {
     parts: HashMap<PartitionKey, Part>,
     buffered: usize,
     tick: u64,
-    writing: VecDeque<JoinHandle<Result<WrittenFile>>>,
+    /// Files being written, with the bytes of rows each holds until it is done.
+    writing: VecDeque<(JoinHandle<Result<WrittenFile>>, usize)>,
+    in_flight: usize,
     written: Vec<WrittenFile>,
+    /// Time the run spent waiting for files to be written, for `-vv`.
+    waited: std::time::Duration,
 }
 
 impl<'t> Writer<'t> {
@@ -129,7 +129,9 @@ impl<'t> Writer<'t> {
             buffered: 0,
             tick: 0,
             writing: VecDeque::new(),
+            in_flight: 0,
             written: Vec::new(),
+            waited: std::time::Duration::ZERO,
         }
     }
 
@@ -172,13 +174,18 @@ impl<'t> Writer<'t> {
         part.bytes += size;
         part.batches.push(batch);
         self.buffered += size;
-        if self.buffered > self.config.memory_budget {
+        if self.buffered > self.config.memory_budget / 2 {
             self.spill().await?;
+        }
+        while self.buffered + self.in_flight > self.config.memory_budget && !self.writing.is_empty() {
+            self.wait_one().await?;
         }
         Ok(added)
     }
 
-    /// Writes the partitions touched longest ago until the buffers are at half the budget.
+    /// Hands the partitions touched longest ago to writer threads until the buffers hold a
+    /// quarter of the budget. Buffers and files being written together stay within the budget:
+    /// `add` waits for writes only when they would not.
     async fn spill(&mut self) -> Result<()> {
         let mut order: Vec<(u64, PartitionKey)> = self
             .parts
@@ -188,7 +195,7 @@ impl<'t> Writer<'t> {
             .collect();
         order.sort();
         for (_, key) in order {
-            if self.buffered <= self.config.memory_budget / 2 {
+            if self.buffered <= self.config.memory_budget / 4 {
                 break;
             }
             self.write_part(&key).await?;
@@ -201,13 +208,10 @@ impl<'t> Writer<'t> {
             return Ok(());
         };
         let batches = std::mem::take(&mut part.batches);
-        self.buffered -= part.bytes;
-        part.bytes = 0;
+        let bytes = std::mem::take(&mut part.bytes);
+        self.buffered -= bytes;
         if batches.is_empty() {
             return Ok(());
-        }
-        while self.writing.len() >= self.config.parallel_files.max(1) {
-            self.wait_one().await?;
         }
         let relative = format!(
             "{}/{}.parquet",
@@ -216,16 +220,21 @@ impl<'t> Writer<'t> {
         );
         let path = self.txn.path(&relative)?;
         let config = self.config.clone();
-        self.writing.push_back(tokio::task::spawn_blocking(move || {
+        self.in_flight += bytes;
+        let task = tokio::task::spawn_blocking(move || {
             let rows = write_file(&batches, &path, &config)?;
             Ok(WrittenFile { relative, rows })
-        }));
+        });
+        self.writing.push_back((task, bytes));
         Ok(())
     }
 
     async fn wait_one(&mut self) -> Result<()> {
-        if let Some(h) = self.writing.pop_front() {
+        if let Some((h, bytes)) = self.writing.pop_front() {
+            self.in_flight -= bytes;
+            let t = std::time::Instant::now();
             let file = h.await.context("a Parquet writer thread panicked")??;
+            self.waited += t.elapsed();
             self.written.push(file);
         }
         Ok(())
@@ -238,38 +247,46 @@ impl<'t> Writer<'t> {
         for key in keys {
             self.write_part(&key).await?;
         }
+        let before_final = self.waited;
         while !self.writing.is_empty() {
             self.wait_one().await?;
         }
+        log::debug!(
+            "writer: {} files, waited {:.2}s for writes during the run and {:.2}s at the end",
+            self.written.len(),
+            before_final.as_secs_f64(),
+            (self.waited - before_final).as_secs_f64()
+        );
         Ok(self.written)
     }
 }
 
 /// Writes one sorted, zstd-compressed Parquet file and syncs it. Returns its row count.
+/// Rows are gathered in sorted order one row group at a time, so the partition is copied once,
+/// a row group at a time, rather than concatenated and then sorted.
 fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Result<u64> {
     let schema = schema::file_schema();
-    let all = concat_batches(&schema, batches).context("gathering a partition's rows")?;
-    let col = |name: &str| {
-        all.column_by_name(name)
-            .cloned()
-            .with_context(|| format!("no {name} column"))
-    };
-    let order = lexsort_to_indices(
-        &[
-            SortColumn {
-                values: col(schema::EVENT_TIME)?,
-                options: None,
-            },
-            SortColumn {
-                values: col(schema::EVENT_ID)?,
-                options: None,
-            },
-        ],
-        None,
-    )
-    .context("sorting rows by eventtime")?;
-    let sorted = take_record_batch(&all, &order).context("sorting rows by eventtime")?;
-    drop(all);
+    let mut order: Vec<(i64, &str, u32, u32)> =
+        Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+    for (b, batch) in batches.iter().enumerate() {
+        let time = batch
+            .column_by_name(schema::EVENT_TIME)
+            .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
+            .context("no eventtime column")?;
+        let id = batch
+            .column_by_name(schema::EVENT_ID)
+            .and_then(|c| c.as_string_opt::<i32>())
+            .context("no eventid column")?;
+        for r in 0..batch.num_rows() {
+            order.push((time.value(r), id.value(r), b as u32, r as u32));
+        }
+    }
+    order.sort_unstable();
+    let order: Vec<(usize, usize)> = order
+        .iter()
+        .map(|&(_, _, b, r)| (b as usize, r as usize))
+        .collect();
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
     let time_idx = schema
         .index_of(schema::EVENT_TIME)
         .context("no eventtime column")?;
@@ -293,14 +310,18 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = ArrowWriter::try_new(file, schema, Some(props))
         .with_context(|| format!("starting the Parquet file {}", path.display()))?;
-    w.write(&sorted)
-        .with_context(|| format!("writing {}", path.display()))?;
+    for chunk in order.chunks(config.row_group_rows.max(1)) {
+        let group =
+            interleave_record_batch(&refs, chunk).context("gathering rows in time order")?;
+        w.write(&group)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     let file = w
         .into_inner()
         .with_context(|| format!("finishing {}", path.display()))?;
     file.sync_all()
         .with_context(|| format!("syncing {}", path.display()))?;
-    Ok(sorted.num_rows() as u64)
+    Ok(order.len() as u64)
 }
 
 /// The de-duplication keys of every row already in a partition directory of the lake.

@@ -284,27 +284,63 @@ fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
     let src = tempfile::tempdir().unwrap();
     generate(src.path(), &small());
     let lake = tempfile::tempdir().unwrap();
-    assert_eq!(trailscope(&["ingest", src.path().to_str().unwrap(), "--lake", lake.path().to_str().unwrap()]).status.code(), Some(0));
+    assert_eq!(
+        trailscope(&[
+            "ingest",
+            src.path().to_str().unwrap(),
+            "--lake",
+            lake.path().to_str().unwrap()
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
     let files = parquet_files(lake.path());
     assert!(!files.is_empty());
     for path in files {
-        let rel = path.strip_prefix(lake.path()).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(lake.path())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let parts: Vec<&str> = rel.split('/').collect();
         assert_eq!(parts[0], "cloudtrail");
-        assert!(parts[1].starts_with("account=") && parts[2].starts_with("region=") && parts[3].starts_with("day="), "{rel}");
-        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap()).unwrap();
-        assert_eq!(builder.schema().fields(), trailscope::schema::file_schema().fields(), "{rel}");
+        assert!(
+            parts[1].starts_with("account=")
+                && parts[2].starts_with("region=")
+                && parts[3].starts_with("day="),
+            "{rel}"
+        );
+        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(&path).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            builder.schema().fields(),
+            trailscope::schema::file_schema().fields(),
+            "{rel}"
+        );
         let meta = builder.metadata().clone();
-        assert!(meta.row_groups().iter().all(|rg| rg.columns().iter().all(|c| c.compression().to_string().starts_with("ZSTD"))));
+        assert!(meta.row_groups().iter().all(|rg| {
+            rg.columns()
+                .iter()
+                .all(|c| c.compression().to_string().starts_with("ZSTD"))
+        }));
         let day = parts[3].trim_start_matches("day=");
         let mut last = i64::MIN;
         for batch in builder.build().unwrap() {
             let batch = batch.unwrap();
-            let t = batch.column_by_name("eventtime").unwrap().as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+            let t = batch
+                .column_by_name("eventtime")
+                .unwrap()
+                .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
             for i in 0..t.len() {
                 assert!(t.value(i) >= last, "{rel}: rows not sorted by eventtime");
                 last = t.value(i);
-                let d = chrono::DateTime::from_timestamp_micros(last).unwrap().format("%Y-%m-%d").to_string();
+                let d = chrono::DateTime::from_timestamp_micros(last)
+                    .unwrap()
+                    .format("%Y-%m-%d")
+                    .to_string();
                 assert_eq!(d, day, "{rel}: a row in the wrong day partition");
             }
         }
