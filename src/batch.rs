@@ -95,10 +95,9 @@ pub fn convert(records: &[RecordText<'_>], uri: &str, hints: &Hints) -> Converte
     let mut bad = Vec::new();
     let mut days = DayCache::default();
     for rec in records {
-        let raw = rec.raw();
-        if let Err(reason) = add_record(raw, hints, &mut parts, &mut days) {
+        if let Err(reason) = add_record(rec, hints, &mut parts, &mut days) {
             bad.push(BadRecord {
-                raw: raw.get().to_owned(),
+                raw: rec.text().to_owned(),
                 reason,
             });
         }
@@ -120,21 +119,23 @@ pub fn dedupe_id(event_id: &str, account: &str) -> u128 {
 }
 
 fn add_record(
-    raw: &RawValue,
+    rec: &RecordText<'_>,
     hints: &Hints,
     parts: &mut Vec<(PartitionKey, Rows)>,
     days: &mut DayCache,
 ) -> Result<(), String> {
-    let shape = jsontext::shape(raw.get());
+    let text = rec.text();
+    let shape = rec.shape.unwrap_or_else(|| jsontext::shape(text));
     if shape.depth > MAX_DEPTH {
         return Err(format!(
             "nesting too deep ({} levels; the lake accepts at most {MAX_DEPTH})",
             shape.depth
         ));
     }
-    let Some(Members(members)) = jsontext::members(raw) else {
-        return Err("the record is not a JSON object".into());
-    };
+    let Members(members) = serde_json::from_str(text).map_err(|e| match text.starts_with('{') {
+        true => format!("not valid JSON: {e}"),
+        false => "the record is not a JSON object".to_owned(),
+    })?;
     let mut residual = Residual::default();
     let slots = assign(RECORD_FIELDS, members, &mut residual);
     let field = |name: &str| {
@@ -607,11 +608,10 @@ mod tests {
     use arrow::array::{Array, AsArray};
 
     fn conv(records: &[&str]) -> Converted {
-        let raws: Vec<Box<RawValue>> = records
+        let texts: Vec<RecordText> = records
             .iter()
-            .map(|r| RawValue::from_string(r.to_string()).unwrap())
+            .map(|r| RecordText { text: r.to_string().into(), shape: None })
             .collect();
-        let texts: Vec<RecordText> = raws.into_iter().map(RecordText::Owned).collect();
         convert(&texts, "s3://b/k.json.gz", &Hints::default())
     }
 

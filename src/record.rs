@@ -13,26 +13,30 @@
 //! CloudTrail digest files are recognised and reported as such so they can be skipped.
 //! This module does not check fields or build rows; `batch` does.
 
+use std::borrow::Cow;
+
 use serde_json::value::RawValue;
 
 use crate::jsontext::{self, Members};
 
 /// One record's JSON text: borrowed from the object, or owned when it was unwrapped from a
-/// lookup-events `CloudTrailEvent` string.
-pub enum RecordText<'a> {
-    /// A slice of the decoded object.
-    Borrowed(&'a RawValue),
-    /// Text decoded from a JSON string.
-    Owned(Box<RawValue>),
+/// lookup-events `CloudTrailEvent` string. The text is not yet checked to be valid JSON: the
+/// convert step parses it and quarantines it if it is not.
+pub struct RecordText<'a> {
+    /// The record's text.
+    pub text: Cow<'a, str>,
+    /// Its nesting depth and spacing, when the splitter already measured them.
+    pub shape: Option<jsontext::Shape>,
 }
 
-impl RecordText<'_> {
-    /// The record as raw JSON.
-    pub fn raw(&self) -> &RawValue {
-        match self {
-            RecordText::Borrowed(r) => r,
-            RecordText::Owned(r) => r,
-        }
+impl<'a> RecordText<'a> {
+    fn borrowed(text: &'a str) -> Self {
+        RecordText { text: Cow::Borrowed(text), shape: None }
+    }
+
+    /// The record's text.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 
@@ -102,7 +106,15 @@ pub fn parse(bytes: &[u8]) -> Result<Content<'_>, ParseError> {
     if body.is_empty() {
         return Err(ParseError::NoRecords("the object is empty".into()));
     }
-    // Fast path for what CloudTrail delivers to S3: one pass over the object.
+    // Fast path for what CloudTrail delivers to S3: one structural scan splits the records;
+    // each is then parsed (and so validated) once, by the convert step.
+    if let Some(records) = split_records(body) {
+        return Ok(Content::Records(Parsed {
+            shape: InputShape::RecordsObject,
+            records,
+            bad: Vec::new(),
+        }));
+    }
     if let Ok(envelope) = serde_json::from_str::<Envelope>(body) {
         let mut parsed = Parsed {
             shape: InputShape::RecordsObject,
@@ -111,7 +123,7 @@ pub fn parse(bytes: &[u8]) -> Result<Content<'_>, ParseError> {
         };
         for item in envelope.records {
             match item.get().starts_with('{') {
-                true => parsed.records.push(RecordText::Borrowed(item)),
+                true => parsed.records.push(RecordText::borrowed(item.get())),
                 false => parsed.bad.push(not_an_object(item)),
             }
         }
@@ -254,7 +266,10 @@ fn push_item<'a>(item: &'a RawValue, parsed: &mut Parsed<'a>) -> bool {
         && let Some((_, inner)) = m.iter().find(|(k, _)| k == "CloudTrailEvent")
     {
         match unwrap_lookup(inner) {
-            Ok(rec) => parsed.records.push(RecordText::Owned(rec)),
+            Ok(rec) => parsed.records.push(RecordText {
+                text: Cow::Owned(Box::<str>::from(rec).into_string()),
+                shape: None,
+            }),
             Err(reason) => parsed.bad.push(BadRecord {
                 raw: text.to_owned(),
                 reason,
@@ -262,8 +277,91 @@ fn push_item<'a>(item: &'a RawValue, parsed: &mut Parsed<'a>) -> bool {
         }
         return true;
     }
-    parsed.records.push(RecordText::Borrowed(item));
+    parsed.records.push(RecordText::borrowed(item.get()));
     false
+}
+
+/// Splits exactly `{"Records":[{…},{…},…]}` (any whitespace between tokens) into its record
+/// objects, measuring each one's depth and spacing on the way. Strings are skipped with `memchr`.
+/// Returns `None` for anything else, and the general parser then decides.
+fn split_records(body: &str) -> Option<Vec<RecordText<'_>>> {
+    let b = body.as_bytes();
+    let ws = |i: &mut usize| {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\n' | b'\r' | b'\t') {
+            *i += 1;
+        }
+    };
+    let expect = |i: &mut usize, lit: &[u8]| -> Option<()> {
+        ws(i);
+        b.get(*i..*i + lit.len()).filter(|s| *s == lit)?;
+        *i += lit.len();
+        Some(())
+    };
+    let mut i = 0;
+    expect(&mut i, b"{")?;
+    expect(&mut i, b"\"Records\"")?;
+    expect(&mut i, b":")?;
+    expect(&mut i, b"[")?;
+    let mut out = Vec::new();
+    ws(&mut i);
+    if b.get(i) == Some(&b']') {
+        i += 1;
+    } else {
+        loop {
+            ws(&mut i);
+            if b.get(i) != Some(&b'{') {
+                return None;
+            }
+            let start = i;
+            let (mut depth, mut max, mut spaced) = (0usize, 0usize, false);
+            loop {
+                match *b.get(i)? {
+                    b'"' => {
+                        i += 1;
+                        loop {
+                            let off = memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+                            if b[i + off] == b'\\' {
+                                i += off + 2;
+                            } else {
+                                i += off;
+                                break;
+                            }
+                        }
+                    }
+                    b'{' | b'[' => {
+                        depth += 1;
+                        max = max.max(depth);
+                    }
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    b' ' | b'\n' | b'\r' | b'\t' => spaced = true,
+                    _ => {}
+                }
+                i += 1;
+            }
+            i += 1;
+            out.push(RecordText {
+                text: Cow::Borrowed(body.get(start..i)?),
+                shape: Some(jsontext::Shape { depth: max, spaced }),
+            });
+            ws(&mut i);
+            match b.get(i) {
+                Some(b',') => i += 1,
+                Some(b']') => {
+                    i += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    expect(&mut i, b"}")?;
+    ws(&mut i);
+    (i == b.len()).then_some(out)
 }
 
 fn unwrap_lookup(inner: &RawValue) -> Result<Box<RawValue>, String> {
@@ -297,7 +395,7 @@ mod tests {
         match parse(text.as_bytes()).unwrap() {
             Content::Records(p) => (
                 p.shape,
-                p.records.iter().map(|r| r.raw().get().to_owned()).collect(),
+                p.records.iter().map(|r| r.text().to_owned()).collect(),
                 p.bad,
             ),
             Content::Digest => panic!("digest"),
@@ -313,6 +411,36 @@ mod tests {
         assert_eq!(shape, InputShape::RecordsObject);
         assert_eq!(recs, [A, B]);
         assert!(bad.is_empty());
+    }
+
+    #[test]
+    fn splitter_measures_records_and_leaves_odd_shapes_to_the_parser() {
+        let text = "{ \"Records\" : [\n {\"eventID\":\"a\",\"x\":\"}]{[\\\"\",\"n\":[[1]]} ,\n{\"eventID\": \"b\"}\n] }\n";
+        let recs = split_records(text).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].text(), "{\"eventID\":\"a\",\"x\":\"}]{[\\\"\",\"n\":[[1]]}");
+        assert_eq!(recs[0].shape, Some(jsontext::Shape { depth: 3, spaced: false }));
+        assert_eq!(recs[1].shape, Some(jsontext::Shape { depth: 1, spaced: true }));
+        assert!(split_records("{\"Records\":[]}").unwrap().is_empty());
+        for odd in [
+            "{\"Records\":[1]}",
+            "{\"Records\":[{}],\"x\":1}",
+            "{\"Records\":[{}]",
+            "{\"Records\":[{}]}{}",
+            "{\"Records\":[{\"a\":\"unterminated}]}",
+            "[{}]",
+        ] {
+            assert!(split_records(odd).is_none(), "{odd}");
+        }
+    }
+
+    #[test]
+    fn invalid_json_inside_a_split_record_is_caught_by_the_record_parse() {
+        let text = r#"{"Records":[{"eventID":"a","eventTime":"2024-01-01T00:00:00Z"},{"eventID":"b",,}]}"#;
+        let Content::Records(p) = parse(text.as_bytes()).unwrap() else { panic!() };
+        let c = crate::batch::convert(&p.records, "u", &crate::batch::Hints::default());
+        assert_eq!(c.parts[0].batch.num_rows(), 1);
+        assert!(c.bad[0].reason.starts_with("not valid JSON"), "{}", c.bad[0].reason);
     }
 
     #[test]

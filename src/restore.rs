@@ -136,7 +136,7 @@ mod tests {
         let originals: Vec<Value> = parsed
             .records
             .iter()
-            .map(|r| serde_json::from_str(r.raw().get()).unwrap())
+            .map(|r| serde_json::from_str(r.text()).unwrap())
             .collect();
         let conv = convert(&parsed.records, "file:x", &Hints::default());
         assert!(conv.bad.is_empty(), "{:?}", conv.bad);

@@ -28,7 +28,7 @@ fn source_records(dir: &Path) -> HashMap<String, Value> {
                 continue;
             };
             for r in &parsed.records {
-                let v: Value = serde_json::from_str(r.raw().get()).unwrap();
+                let v: Value = serde_json::from_str(r.text()).unwrap();
                 let key = format!("{}|{}", v["eventID"], v["recipientAccountId"]);
                 out.entry(key).or_insert(v);
             }
