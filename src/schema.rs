@@ -122,12 +122,12 @@ pub const RECORD_FIELDS: &[Spec] = &[
     s("userAgent", "useragent", Kind::Str),
     s("errorCode", "errorcode", Kind::Str),
     s("errorMessage", "errormessage", Kind::Str),
-    s("requestID", "requestid", Kind::Str),
+    s("requestID", REQUEST_ID, Kind::Str),
     s("eventID", EVENT_ID, Kind::Str),
     s("eventType", "eventtype", Kind::Str),
     s("apiVersion", "apiversion", Kind::Str),
     s("recipientAccountId", RECIPIENT_ACCOUNT_ID, Kind::Str),
-    s("sharedEventID", "sharedeventid", Kind::Str),
+    s("sharedEventID", SHARED_EVENT_ID, Kind::Str),
     s("vpcEndpointId", "vpcendpointid", Kind::Str),
     s("vpcEndpointAccountId", "vpcendpointaccountid", Kind::Str),
     s("eventCategory", "eventcategory", Kind::Str),
@@ -162,6 +162,10 @@ pub const RECORD_FIELDS: &[Spec] = &[
 pub const EVENT_TIME: &str = "eventtime";
 /// Column with the event id, the de-duplication key.
 pub const EVENT_ID: &str = "eventid";
+/// Column with the request id.
+pub const REQUEST_ID: &str = "requestid";
+/// Column with the id shared by the copies of one event delivered to several accounts.
+pub const SHARED_EVENT_ID: &str = "sharedeventid";
 /// Column with the event's region.
 pub const AWS_REGION: &str = "awsregion";
 /// Column with the account that received the event.
