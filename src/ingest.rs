@@ -197,7 +197,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
 
     let run_id = format!(
         "{}-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let started_at = now();
