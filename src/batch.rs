@@ -610,7 +610,10 @@ mod tests {
     fn conv(records: &[&str]) -> Converted {
         let texts: Vec<RecordText> = records
             .iter()
-            .map(|r| RecordText { text: r.to_string().into(), shape: None })
+            .map(|r| RecordText {
+                text: r.to_string().into(),
+                shape: None,
+            })
             .collect();
         convert(&texts, "s3://b/k.json.gz", &Hints::default())
     }

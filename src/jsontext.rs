@@ -106,34 +106,49 @@ pub struct Shape {
 /// Measures nesting depth and looks for whitespace between tokens in one pass. Strings are skipped
 /// with `memchr`, so the cost is close to a memory scan. The text must be valid JSON.
 pub fn shape(text: &str) -> Shape {
-    let b = text.as_bytes();
-    let (mut depth, mut max, mut spaced, mut i) = (0usize, 0usize, false, 0usize);
+    scan(text.as_bytes(), 0).1
+}
+
+/// Scans from `start` to the end of the object or array that starts there (or to the end of the
+/// text, for anything else). Returns the index just past the value, its shape, and whether the
+/// value was closed; an unterminated string or bracket gives `false`.
+pub fn scan(b: &[u8], start: usize) -> (usize, Shape, bool) {
+    let (mut depth, mut max, mut spaced, mut i) = (0usize, 0usize, false, start);
     while i < b.len() {
         match b[i] {
-            b'"' => {
-                i += 1;
-                loop {
-                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
-                        Some(off) if b[i + off] == b'\\' => i += off + 2,
-                        Some(off) => {
-                            i += off;
-                            break;
-                        }
-                        None => return Shape { depth: max, spaced },
-                    }
-                }
-            }
+            b'"' => match string_end(b, i) {
+                Some(end) => i = end,
+                None => return (b.len(), Shape { depth: max, spaced }, false),
+            },
             b'{' | b'[' => {
                 depth += 1;
                 max = max.max(depth);
             }
-            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return (i + 1, Shape { depth: max, spaced }, true);
+                }
+            }
             b' ' | b'\n' | b'\r' | b'\t' => spaced = true,
             _ => {}
         }
         i += 1;
     }
-    Shape { depth: max, spaced }
+    (b.len(), Shape { depth: max, spaced }, max == 0)
+}
+
+/// Index of the quote that closes the string whose opening quote is at `open`.
+pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        let off = memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+        if b[i + off] == b'\\' {
+            i += off + 2;
+        } else {
+            return Some(i + off);
+        }
+    }
 }
 
 /// Removes whitespace between tokens; string contents are kept byte for byte.
@@ -147,23 +162,7 @@ pub fn minify(text: &str) -> Cow<'_, str> {
     let mut run = 0; // start of the current run of bytes to copy
     while i < b.len() {
         match b[i] {
-            b'"' => {
-                i += 1;
-                loop {
-                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
-                        Some(off) if b[i + off] == b'\\' => i += off + 2,
-                        Some(off) => {
-                            i += off;
-                            break;
-                        }
-                        None => {
-                            i = b.len();
-                            break;
-                        }
-                    }
-                }
-                i += 1;
-            }
+            b'"' => i = string_end(b, i).map_or(b.len(), |end| end + 1),
             b' ' | b'\n' | b'\r' | b'\t' => {
                 out.push_str(&text[run..i]);
                 i += 1;

@@ -31,7 +31,10 @@ pub struct RecordText<'a> {
 
 impl<'a> RecordText<'a> {
     fn borrowed(text: &'a str) -> Self {
-        RecordText { text: Cow::Borrowed(text), shape: None }
+        RecordText {
+            text: Cow::Borrowed(text),
+            shape: None,
+        }
     }
 
     /// The record's text.
@@ -313,40 +316,14 @@ fn split_records(body: &str) -> Option<Vec<RecordText<'_>>> {
                 return None;
             }
             let start = i;
-            let (mut depth, mut max, mut spaced) = (0usize, 0usize, false);
-            loop {
-                match *b.get(i)? {
-                    b'"' => {
-                        i += 1;
-                        loop {
-                            let off = memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-                            if b[i + off] == b'\\' {
-                                i += off + 2;
-                            } else {
-                                i += off;
-                                break;
-                            }
-                        }
-                    }
-                    b'{' | b'[' => {
-                        depth += 1;
-                        max = max.max(depth);
-                    }
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    b' ' | b'\n' | b'\r' | b'\t' => spaced = true,
-                    _ => {}
-                }
-                i += 1;
+            let (end, shape, closed) = jsontext::scan(b, start);
+            if !closed {
+                return None;
             }
-            i += 1;
+            i = end;
             out.push(RecordText {
                 text: Cow::Borrowed(body.get(start..i)?),
-                shape: Some(jsontext::Shape { depth: max, spaced }),
+                shape: Some(shape),
             });
             ws(&mut i);
             match b.get(i) {
@@ -418,9 +395,24 @@ mod tests {
         let text = "{ \"Records\" : [\n {\"eventID\":\"a\",\"x\":\"}]{[\\\"\",\"n\":[[1]]} ,\n{\"eventID\": \"b\"}\n] }\n";
         let recs = split_records(text).unwrap();
         assert_eq!(recs.len(), 2);
-        assert_eq!(recs[0].text(), "{\"eventID\":\"a\",\"x\":\"}]{[\\\"\",\"n\":[[1]]}");
-        assert_eq!(recs[0].shape, Some(jsontext::Shape { depth: 3, spaced: false }));
-        assert_eq!(recs[1].shape, Some(jsontext::Shape { depth: 1, spaced: true }));
+        assert_eq!(
+            recs[0].text(),
+            "{\"eventID\":\"a\",\"x\":\"}]{[\\\"\",\"n\":[[1]]}"
+        );
+        assert_eq!(
+            recs[0].shape,
+            Some(jsontext::Shape {
+                depth: 3,
+                spaced: false
+            })
+        );
+        assert_eq!(
+            recs[1].shape,
+            Some(jsontext::Shape {
+                depth: 1,
+                spaced: true
+            })
+        );
         assert!(split_records("{\"Records\":[]}").unwrap().is_empty());
         for odd in [
             "{\"Records\":[1]}",
@@ -436,11 +428,18 @@ mod tests {
 
     #[test]
     fn invalid_json_inside_a_split_record_is_caught_by_the_record_parse() {
-        let text = r#"{"Records":[{"eventID":"a","eventTime":"2024-01-01T00:00:00Z"},{"eventID":"b",,}]}"#;
-        let Content::Records(p) = parse(text.as_bytes()).unwrap() else { panic!() };
+        let text =
+            r#"{"Records":[{"eventID":"a","eventTime":"2024-01-01T00:00:00Z"},{"eventID":"b",,}]}"#;
+        let Content::Records(p) = parse(text.as_bytes()).unwrap() else {
+            panic!()
+        };
         let c = crate::batch::convert(&p.records, "u", &crate::batch::Hints::default());
         assert_eq!(c.parts[0].batch.num_rows(), 1);
-        assert!(c.bad[0].reason.starts_with("not valid JSON"), "{}", c.bad[0].reason);
+        assert!(
+            c.bad[0].reason.starts_with("not valid JSON"),
+            "{}",
+            c.bad[0].reason
+        );
     }
 
     #[test]

@@ -902,15 +902,7 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
         files.sort();
         // A re-delivered object: the same records under a second name, as overlapping trails do.
         if let Some(first) = files.first() {
-            let bytes = fs::read(first).with_context(|| format!("reading {}", first.display()))?;
-            let dup = first.with_file_name(
-                first
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .map(|n| n.replace(".json.gz", "_redelivered.json.gz"))
-                    .unwrap_or_else(|| "redelivered.json.gz".into()),
-            );
-            fs::write(&dup, &bytes).with_context(|| format!("writing {}", dup.display()))?;
+            let bytes = copy_beside(first, "_redelivered", |b| b)?;
             let records = count_records(&bytes)?;
             stats.objects += 1;
             stats.records += records;
@@ -919,21 +911,25 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
         }
         // A truncated object, as an interrupted copy leaves.
         if let Some(victim) = files.get(files.len() / 2) {
-            let bytes =
-                fs::read(victim).with_context(|| format!("reading {}", victim.display()))?;
-            let cut = victim.with_file_name(
-                victim
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .map(|n| n.replace(".json.gz", "_partial.json.gz"))
-                    .unwrap_or_else(|| "partial.json.gz".into()),
-            );
-            fs::write(&cut, &bytes[..bytes.len() / 2])
-                .with_context(|| format!("writing {}", cut.display()))?;
+            copy_beside(victim, "_partial", |b| &b[..b.len() / 2])?;
             stats.corrupt += 1;
         }
     }
     Ok(stats)
+}
+
+/// Writes (part of) a log file again beside it, its name marked with `mark`; returns its bytes.
+fn copy_beside(path: &Path, mark: &str, part: impl Fn(&[u8]) -> &[u8]) -> Result<Vec<u8>> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("a generated file name")?
+        .replace(".json.gz", &format!("{mark}.json.gz"));
+    let copy = path.with_file_name(name);
+    let out = part(&bytes).to_vec();
+    fs::write(&copy, &out).with_context(|| format!("writing {}", copy.display()))?;
+    Ok(out)
 }
 
 fn count_records(gz: &[u8]) -> Result<usize> {

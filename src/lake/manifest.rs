@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{META_DIR, Txn, write_synced};
+use super::{META_DIR, Txn, list_dir, write_synced};
 use crate::ledger::Ledger;
 
 const MANIFEST_DIR: &str = "manifest";
@@ -83,15 +83,7 @@ pub type ObjectKey = (String, Option<String>, u64);
 pub fn load_seen(root: &Path) -> Result<HashSet<ObjectKey>> {
     let dir = root.join(META_DIR).join(MANIFEST_DIR);
     let mut seen = HashSet::new();
-    let entries = match fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(seen),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .path();
+    for path in list_dir(&dir)? {
         for e in read_entries(&path)? {
             seen.insert((e.uri, e.etag, e.size));
         }
@@ -122,13 +114,7 @@ pub fn read_entries(path: &Path) -> Result<Vec<Entry>> {
 /// Reads every run summary, oldest first.
 pub fn read_runs(root: &Path) -> Result<Vec<Run>> {
     let dir = root.join(META_DIR).join(RUNS_DIR);
-    let mut paths: Vec<_> = match fs::read_dir(&dir) {
-        Ok(e) => e.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    paths.sort();
-    paths
+    list_dir(&dir)?
         .iter()
         .map(|p| {
             let text = fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

@@ -94,15 +94,7 @@ impl Lake {
     /// Finishes committed runs that were interrupted and removes uncommitted ones.
     fn recover(&self) -> Result<()> {
         let staging = self.root.join(META_DIR).join(STAGING_DIR);
-        let entries = match fs::read_dir(&staging) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", staging.display())),
-        };
-        for entry in entries {
-            let dir = entry
-                .with_context(|| format!("reading {}", staging.display()))?
-                .path();
+        for dir in list_dir(&staging)? {
             if dir.join(COMMIT_MARKER).exists() {
                 log::warn!(
                     "finishing the commit of an interrupted run ({})",
@@ -177,15 +169,8 @@ fn roll_forward(root: &Path, dir: &Path) -> Result<()> {
     let mut stack = vec![tree.clone()];
     let mut touched_dirs = Vec::new();
     while let Some(d) = stack.pop() {
-        let entries = match fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", d.display())),
-        };
-        for entry in entries {
-            let entry = entry.with_context(|| format!("reading {}", d.display()))?;
-            let path = entry.path();
-            if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+        for path in list_dir(&d)? {
+            if path.is_dir() {
                 stack.push(path);
                 continue;
             }
@@ -231,6 +216,21 @@ pub fn failpoint(name: &str) {
     if std::env::var("TRAILSCOPE_FAILPOINT").is_ok_and(|v| v == name) {
         std::process::abort();
     }
+}
+
+/// The entries of a directory as sorted paths; none when the directory does not exist.
+pub fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut paths = entries
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("reading {}", dir.display()))?;
+    paths.sort();
+    Ok(paths)
 }
 
 /// Path of a partition directory relative to the lake root.

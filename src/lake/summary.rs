@@ -6,7 +6,7 @@
 //! This module does not query events; the SQL session does.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -42,12 +42,7 @@ pub fn summarize(root: &Path) -> Result<Vec<Slice>> {
             for (day, d_dir) in partitions(&r_dir, PART_DAY)? {
                 let mut files = 0;
                 let mut events = 0;
-                for entry in
-                    fs::read_dir(&d_dir).with_context(|| format!("reading {}", d_dir.display()))?
-                {
-                    let path = entry
-                        .with_context(|| format!("reading {}", d_dir.display()))?
-                        .path();
+                for path in super::list_dir(&d_dir)? {
                     if path.extension().is_none_or(|e| e != "parquet") {
                         continue;
                     }
@@ -86,18 +81,16 @@ pub fn summarize(root: &Path) -> Result<Vec<Slice>> {
 
 /// The `name=value` subdirectories of `dir`, sorted by value.
 fn partitions(dir: &Path, name: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
     let prefix = format!("{name}=");
     let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let file_name = entry.file_name();
-        if let Some(value) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) {
-            out.push((value.to_owned(), entry.path()));
+    for path in super::list_dir(dir)? {
+        let value = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix(&prefix))
+            .map(str::to_owned);
+        if let Some(value) = value {
+            out.push((value, path));
         }
     }
     out.sort();

@@ -26,9 +26,9 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
-use parquet::schema::types::ColumnPath;
 use parquet::file::metadata::SortingColumn;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use tokio::task::JoinHandle;
 
 use super::{Txn, partition_dir};
@@ -38,7 +38,7 @@ use crate::schema;
 /// Tuning of the writer.
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
-    /// Bytes of Arrow data buffered before partitions are written out.
+    /// Bytes of Arrow rows held at once, buffered or being written; half of it triggers writing.
     pub memory_budget: usize,
     /// Rows per Parquet row group.
     pub row_group_rows: usize,
@@ -178,7 +178,8 @@ impl<'t> Writer<'t> {
         if self.buffered > self.config.memory_budget / 2 {
             self.spill().await?;
         }
-        while self.buffered + self.in_flight > self.config.memory_budget && !self.writing.is_empty() {
+        while self.buffered + self.in_flight > self.config.memory_budget && !self.writing.is_empty()
+        {
             self.wait_one().await?;
         }
         Ok(added)
@@ -304,15 +305,22 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
         .set_created_by(format!("trailscope {}", env!("CARGO_PKG_VERSION")));
     // Random ids never repeat, so a dictionary only costs time; sorted times delta-encode to a
     // byte or two per row.
-    let props = [schema::EVENT_ID, schema::REQUEST_ID, schema::SHARED_EVENT_ID]
-        .into_iter()
-        .fold(props, |p, c| {
-            p.set_column_dictionary_enabled(ColumnPath::from(c), false)
-                .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_LENGTH_BYTE_ARRAY)
-        })
-        .set_column_dictionary_enabled(ColumnPath::from(schema::EVENT_TIME), false)
-        .set_column_encoding(ColumnPath::from(schema::EVENT_TIME), Encoding::DELTA_BINARY_PACKED)
-        .build();
+    let props = [
+        schema::EVENT_ID,
+        schema::REQUEST_ID,
+        schema::SHARED_EVENT_ID,
+    ]
+    .into_iter()
+    .fold(props, |p, c| {
+        p.set_column_dictionary_enabled(ColumnPath::from(c), false)
+            .set_column_encoding(ColumnPath::from(c), Encoding::DELTA_LENGTH_BYTE_ARRAY)
+    })
+    .set_column_dictionary_enabled(ColumnPath::from(schema::EVENT_TIME), false)
+    .set_column_encoding(
+        ColumnPath::from(schema::EVENT_TIME),
+        Encoding::DELTA_BINARY_PACKED,
+    )
+    .build();
     if std::env::var("TRAILSCOPE_FAILPOINT").is_ok_and(|v| v == "disk-full") {
         // Crash-test hook: the error a full disk gives.
         return Err(std::io::Error::from_raw_os_error(28))
@@ -338,15 +346,7 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
 /// The de-duplication keys of every row already in a partition directory of the lake.
 fn existing_ids(dir: &Path) -> Result<IdSet> {
     let mut ids = IdSet::default();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
-    };
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .path();
+    for path in super::list_dir(dir)? {
         if path.extension().is_none_or(|e| e != "parquet") {
             continue;
         }
