@@ -56,6 +56,30 @@ pub fn decode(bytes: &[u8], cap: u64) -> Result<Cow<'_, [u8]>, DecodeError> {
         }
         return Ok(Cow::Borrowed(bytes));
     }
+    let mut out = Vec::new();
+    gunzip(bytes, cap, &mut out)?;
+    Ok(Cow::Owned(out))
+}
+
+/// Like [`decode`], but gunzips into `buf` (cleared first), so that a worker can reuse one buffer
+/// for every object instead of asking the allocator for fresh pages each time.
+pub fn decode_into<'a>(
+    bytes: &'a [u8],
+    cap: u64,
+    buf: &'a mut Vec<u8>,
+) -> Result<&'a [u8], DecodeError> {
+    if !is_gzip(bytes) {
+        if bytes.len() as u64 > cap {
+            return Err(DecodeError::TooLarge { cap });
+        }
+        return Ok(bytes);
+    }
+    buf.clear();
+    gunzip(bytes, cap, buf)?;
+    Ok(buf)
+}
+
+fn gunzip(bytes: &[u8], cap: u64, out: &mut Vec<u8>) -> Result<(), DecodeError> {
     // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the buffer; it is only a
     // hint, since it is attacker-controlled and wraps for objects over 4 GiB.
     let hint = bytes
@@ -65,12 +89,10 @@ pub fn decode(bytes: &[u8], cap: u64) -> Result<Cow<'_, [u8]>, DecodeError> {
         .and_then(|t| t.try_into().ok())
         .map(u32::from_le_bytes)
         .unwrap_or(0) as u64;
-    let mut out = Vec::with_capacity(hint.min(cap).min(256 << 20) as usize);
+    out.reserve(hint.min(cap).min(256 << 20) as usize);
     let mut rest: &[u8] = bytes;
     let mut decoder = GzDecoder::new(&mut rest);
-    let read = (&mut decoder)
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut out);
+    let read = (&mut decoder).take(cap.saturating_add(1)).read_to_end(out);
     match read {
         Ok(n) if n as u64 > cap => return Err(DecodeError::TooLarge { cap }),
         Ok(_) => {}
@@ -83,7 +105,7 @@ pub fn decode(bytes: &[u8], cap: u64) -> Result<Cow<'_, [u8]>, DecodeError> {
     if !rest.is_empty() {
         return Err(DecodeError::TrailingData(rest.len()));
     }
-    Ok(Cow::Owned(out))
+    Ok(())
 }
 
 #[cfg(test)]

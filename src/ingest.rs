@@ -437,12 +437,36 @@ fn process(obj: &ObjectRef, bytes: Vec<u8>, cap: u64) -> Fetched {
     }
 }
 
+thread_local! {
+    /// Each conversion thread gunzips into one buffer, reused object after object.
+    static DECODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A reused buffer larger than this is given back after use, so one huge object does not pin
+/// its memory for the rest of the run.
+const KEEP_BUFFER: usize = 64 << 20;
+
 fn decode_and_convert(obj: &ObjectRef, bytes: &[u8], cap: u64) -> Result<Processed, String> {
-    let text = decode::decode(bytes, cap).map_err(|e| e.to_string())?;
-    if !obj.expect_log && !looks_like_json(&text) {
+    DECODED.with_borrow_mut(|buf| {
+        let result = convert_decoded(obj, bytes, cap, buf);
+        if buf.capacity() > KEEP_BUFFER {
+            *buf = Vec::new();
+        }
+        result
+    })
+}
+
+fn convert_decoded(
+    obj: &ObjectRef,
+    bytes: &[u8],
+    cap: u64,
+    buf: &mut Vec<u8>,
+) -> Result<Processed, String> {
+    let text = decode::decode_into(bytes, cap, buf).map_err(|e| e.to_string())?;
+    if !obj.expect_log && !looks_like_json(text) {
         return Ok(Processed::NotLog);
     }
-    match record::parse(&text).map_err(|e| e.to_string())? {
+    match record::parse(text).map_err(|e| e.to_string())? {
         Content::Digest => Ok(Processed::Digest),
         Content::Records(parsed) => {
             let converted = batch::convert(&parsed.records, &obj.uri, &obj.hints);
