@@ -310,6 +310,7 @@ async fn convert_and_write(
             Err(e) => {
                 let reason = format!("{e:#}");
                 log::error!("{}: {reason}", obj.uri);
+                bar.inc(obj.size.unwrap_or(0));
                 ledger.objects_failed += 1;
                 failures.push(Failure {
                     uri: obj.uri.clone(),

@@ -346,3 +346,73 @@ fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
         }
     }
 }
+
+#[test]
+fn every_kind_of_bad_object_is_named_and_the_run_goes_on() {
+    use flate2::{Compression, write::GzEncoder};
+    let gz = |data: &[u8]| {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let good = br#"{"Records":[{"eventID":"g1","eventTime":"2024-01-02T03:04:05Z","recipientAccountId":"111122223333","awsRegion":"us-east-1"}]}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/02");
+    std::fs::create_dir_all(&day).unwrap();
+    let mut appended = gz(good);
+    appended.extend_from_slice(&gz(b"{\"Records\":[]}"));
+    let mut truncated = gz(&good.repeat(50));
+    truncated.truncate(truncated.len() / 2);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("good.json.gz", gz(good), ""),
+        (
+            "appended.json.gz",
+            appended,
+            "after the end of the gzip stream",
+        ),
+        ("truncated.json.gz", truncated, "truncated gzip stream"),
+        (
+            "notjson.json.gz",
+            gz(b"<html>oops</html>"),
+            "not valid JSON",
+        ),
+        (
+            "norecords.json.gz",
+            gz(b"{\"hello\":\"world\"}"),
+            "no CloudTrail records",
+        ),
+        ("bomb.json.gz", gz(&vec![b' '; 2 << 20]), "exceeds the cap"),
+    ];
+    for (name, bytes, _) in &cases {
+        std::fs::write(day.join(name), bytes).unwrap();
+    }
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "ingest",
+        dir.path().to_str().unwrap(),
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--max-object-size",
+        "1MiB",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for (name, _, reason) in cases.iter().skip(1) {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} is not named:\n{stdout}"));
+        assert!(line.contains(reason), "{name}: {line}");
+    }
+    let l = last_ledger(lake.path());
+    assert_eq!(
+        (l.objects_read, l.objects_failed, l.rows_written),
+        (1, 5, 1)
+    );
+    let saved = std::fs::read_dir(lake.path().join("_trailscope/quarantine/objects"))
+        .unwrap()
+        .count();
+    assert_eq!(saved, 6, "five objects' bytes and the list of bad objects");
+}
