@@ -137,37 +137,66 @@ pub struct S3Server {
     _thread: std::thread::JoinHandle<()>,
 }
 
-struct Recorder(Arc<Mutex<Vec<Request>>>);
+struct Recorder {
+    requests: Arc<Mutex<Vec<Request>>>,
+    /// GetObject calls still to answer with 503 SlowDown, as a throttled S3 does.
+    throttle: Arc<Mutex<usize>>,
+    anonymous: bool,
+}
 
 #[async_trait::async_trait]
 impl s3s::access::S3Access for Recorder {
     async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> s3s::S3Result<()> {
-        if cx.credentials().is_none() {
+        if cx.credentials().is_none() && !self.anonymous {
             return Err(s3s::s3_error!(AccessDenied, "signed requests only"));
+        }
+        if cx.credentials().is_some() && self.anonymous {
+            return Err(s3s::s3_error!(
+                AccessDenied,
+                "this bucket is public: send unsigned requests"
+            ));
         }
         let key = match cx.s3_path() {
             s3s::path::S3Path::Object { key, .. } => Some(key.to_string()),
             _ => None,
         };
-        self.0.lock().unwrap().push(Request {
-            op: cx.s3_op().name().to_owned(),
+        let op = cx.s3_op().name().to_owned();
+        self.requests.lock().unwrap().push(Request {
+            op: op.clone(),
             uri: cx.uri().to_string(),
             key,
         });
+        let mut throttle = self.throttle.lock().unwrap();
+        if op == "GetObject" && *throttle > 0 {
+            *throttle -= 1;
+            return Err(s3s::s3_error!(SlowDown, "throttled by the test"));
+        }
         Ok(())
     }
 }
 
 impl S3Server {
+    /// A server that accepts only requests signed with the test credentials.
     pub fn start(root: &Path) -> S3Server {
+        Self::start_with(root, false, 0)
+    }
+
+    /// `anonymous`: accept only unsigned requests (a public bucket). `throttle`: answer that many
+    /// GetObject calls with 503 SlowDown first.
+    pub fn start_with(root: &Path, anonymous: bool, throttle: usize) -> S3Server {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let fs = s3s_fs::FileSystem::new(root).expect("s3s-fs over the directory");
         let mut b = s3s::service::S3ServiceBuilder::new(fs);
+        // The auth provider is set either way: s3s runs access checks only when one is.
         b.set_auth(s3s::auth::SimpleAuth::from_single(
             "AKIATESTTESTTEST",
             "test-secret",
         ));
-        b.set_access(Recorder(requests.clone()));
+        b.set_access(Recorder {
+            requests: requests.clone(),
+            throttle: Arc::new(Mutex::new(throttle)),
+            anonymous,
+        });
         let service = b.build();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -193,3 +193,46 @@ fn unreachable_bucket_is_an_error_naming_it() {
             .is_empty()
     );
 }
+
+#[test]
+fn public_buckets_are_read_unsigned_and_throttling_is_retried() {
+    let root = tempfile::tempdir().unwrap();
+    let bucket = root.path().join("public-trail");
+    let cfg = Config {
+        events: 300,
+        days: 2,
+        bad_objects: false,
+        incident: false,
+        ..org_config()
+    };
+    let stats = generate(&bucket, &cfg);
+    let server = S3Server::start_with(root.path(), true, 3);
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "ingest",
+        "s3://public-trail/AWSLogs/",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--endpoint-url",
+        &server.endpoint,
+        "--no-sign-request",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let l = last_ledger(lake.path());
+    assert_eq!(l.rows_written as usize, stats.events);
+    // Three downloads were refused with SlowDown and retried: three more GetObject calls than objects.
+    assert_eq!(server.fetched().len(), stats.objects + 3);
+
+    // Signed requests to the public-only server are refused, and the error names the bucket.
+    let lake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "ingest",
+        "s3://public-trail/AWSLogs/",
+        "--lake",
+        lake.path().to_str().unwrap(),
+        "--endpoint-url",
+        &server.endpoint,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listing s3://public-trail/AWSLogs/"));
+}
