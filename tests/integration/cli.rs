@@ -44,12 +44,7 @@ fn exit_0_when_every_object_is_ingested() {
     let src = tempfile::tempdir().unwrap();
     let stats = generate(src.path(), &small());
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
-        src.path().to_str().unwrap(),
-        "--lake",
-        lake.path().to_str().unwrap(),
-    ]);
+    let out = ingest(src.path().to_str().unwrap(), lake.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -74,12 +69,7 @@ fn bad_gzip_is_named_and_the_rest_is_ingested() {
         },
     );
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
-        src.path().to_str().unwrap(),
-        "--lake",
-        lake.path().to_str().unwrap(),
-    ]);
+    let out = ingest(src.path().to_str().unwrap(), lake.path(), &[]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -105,24 +95,14 @@ fn bad_gzip_is_named_and_the_rest_is_ingested() {
 #[test]
 fn missing_source_is_an_error_with_exit_2() {
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
-        "/definitely/not/here",
-        "--lake",
-        lake.path().to_str().unwrap(),
-    ]);
+    let out = ingest("/definitely/not/here", lake.path(), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("/definitely/not/here: no such file or directory"),
         "{err}"
     );
-    let out = trailscope(&[
-        "ingest",
-        "https://example.com/x",
-        "--lake",
-        lake.path().to_str().unwrap(),
-    ]);
+    let out = ingest("https://example.com/x", lake.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -164,12 +144,7 @@ fn stdin_lookup_events_and_json_lines_are_ingested() {
     let path = dir.path().join("events.jsonl");
     let mut f = std::fs::File::create(&path).unwrap();
     writeln!(f, "{}\n{}\n{{\"eventID\":\"no-time\"}}", rec("b"), rec("c")).unwrap();
-    let out = trailscope(&[
-        "ingest",
-        path.to_str().unwrap(),
-        "--lake",
-        lake.path().to_str().unwrap(),
-    ]);
+    let out = ingest(path.to_str().unwrap(), lake.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let l = last_ledger(lake.path());
     assert_eq!(
@@ -204,28 +179,12 @@ fn one_worker_and_many_give_the_same_rows() {
     );
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let s = src.path().to_str().unwrap();
-    let one = trailscope(&[
-        "ingest",
+    let one = ingest(s, a.path(), &["-j", "1", "--fetch-concurrency", "1"]);
+    let many = ingest(
         s,
-        "--lake",
-        a.path().to_str().unwrap(),
-        "-j",
-        "1",
-        "--fetch-concurrency",
-        "1",
-    ]);
-    let many = trailscope(&[
-        "ingest",
-        s,
-        "--lake",
-        b.path().to_str().unwrap(),
-        "-j",
-        "4",
-        "--fetch-concurrency",
-        "32",
-        "--memory",
-        "64KiB",
-    ]);
+        b.path(),
+        &["-j", "4", "--fetch-concurrency", "32", "--memory", "64KiB"],
+    );
     assert_eq!(one.status.code(), Some(1));
     assert_eq!(many.status.code(), Some(1));
     assert_eq!(last_ledger(a.path()), last_ledger(b.path()));
@@ -248,7 +207,7 @@ fn write_failure_leaves_the_lake_unchanged() {
     };
     generate(first.path(), &cfg);
     assert_eq!(
-        trailscope(&["ingest", first.path().to_str().unwrap(), "--lake", l])
+        ingest(first.path().to_str().unwrap(), std::path::Path::new(l), &[])
             .status
             .code(),
         Some(0)
@@ -285,14 +244,9 @@ fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
     generate(src.path(), &small());
     let lake = tempfile::tempdir().unwrap();
     assert_eq!(
-        trailscope(&[
-            "ingest",
-            src.path().to_str().unwrap(),
-            "--lake",
-            lake.path().to_str().unwrap()
-        ])
-        .status
-        .code(),
+        ingest(src.path().to_str().unwrap(), lake.path(), &[])
+            .status
+            .code(),
         Some(0)
     );
     let files = parquet_files(lake.path());
@@ -389,14 +343,11 @@ fn every_kind_of_bad_object_is_named_and_the_run_goes_on() {
         std::fs::write(day.join(name), bytes).unwrap();
     }
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         dir.path().to_str().unwrap(),
-        "--lake",
-        lake.path().to_str().unwrap(),
-        "--max-object-size",
-        "1MiB",
-    ]);
+        lake.path(),
+        &["--max-object-size", "1MiB"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for (name, _, reason) in cases.iter().skip(1) {

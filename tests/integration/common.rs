@@ -37,6 +37,14 @@ pub fn trailscope_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("trailscope runs")
 }
 
+/// Runs `trailscope ingest SOURCE --lake LAKE EXTRA…`.
+pub fn ingest(source: &str, lake: &Path, extra: &[&str]) -> Output {
+    let lake = lake.to_str().expect("a UTF-8 temporary path");
+    let mut args = vec!["ingest", source, "--lake", lake];
+    args.extend_from_slice(extra);
+    trailscope(&args)
+}
+
 /// Exit code, stdout and stderr of a run, for assertion messages.
 pub fn describe(o: &Output) -> String {
     format!(

@@ -18,12 +18,7 @@ fn a_run_killed_at_any_point_is_completed_by_the_next() {
     let stats = generate(src.path(), &cfg);
     let s = src.path().to_str().unwrap();
     let clean = tempfile::tempdir().unwrap();
-    assert_eq!(
-        trailscope(&["ingest", s, "--lake", clean.path().to_str().unwrap()])
-            .status
-            .code(),
-        Some(0)
-    );
+    assert_eq!(ingest(s, clean.path(), &[]).status.code(), Some(0));
     let expected = restored(clean.path());
     assert_eq!(expected.len(), stats.events);
 
@@ -58,7 +53,7 @@ fn a_run_killed_at_any_point_is_completed_by_the_next() {
         ids.dedup();
         assert_eq!(ids.len(), seen.len(), "{point}: duplicated rows");
 
-        let rerun = trailscope(&["ingest", s, "--lake", l]);
+        let rerun = ingest(s, std::path::Path::new(l), &[]);
         assert_eq!(
             rerun.status.code(),
             Some(0),

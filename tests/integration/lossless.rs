@@ -39,12 +39,7 @@ fn source_records(dir: &Path) -> HashMap<String, Value> {
 
 fn check_lossless(src: &Path) -> usize {
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
-        src.to_str().unwrap(),
-        "--lake",
-        lake.path().to_str().unwrap(),
-    ]);
+    let out = ingest(src.to_str().unwrap(), lake.path(), &[]);
     assert!(
         out.status.code() == Some(0) || out.status.code() == Some(1),
         "{}",

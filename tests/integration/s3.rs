@@ -29,16 +29,13 @@ fn s3_ingest_counts_everything_and_equals_a_local_ingest() {
     let server = S3Server::start(root.path());
     let lakes = tempfile::tempdir().unwrap();
     let s3_lake = lakes.path().join("s3");
-    let s3_lake = s3_lake.to_str().unwrap();
+    let s3_lake = s3_lake.as_path();
 
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         "s3://trail-bucket/AWSLogs/",
-        "--lake",
         s3_lake,
-        "--endpoint-url",
-        &server.endpoint,
-    ]);
+        &["--endpoint-url", &server.endpoint],
+    );
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -51,7 +48,7 @@ fn s3_ingest_counts_everything_and_equals_a_local_ingest() {
         "{}",
         describe(&out)
     );
-    let l = last_ledger(s3_lake.as_ref());
+    let l = last_ledger(s3_lake);
     assert_eq!(l.objects_failed, 1);
     assert_eq!(l.objects_read as usize, stats.objects);
     assert_eq!(l.objects_not_logs as usize, stats.digests);
@@ -69,18 +66,10 @@ fn s3_ingest_counts_everything_and_equals_a_local_ingest() {
 
     // The same files ingested from disk give the same rows.
     let local_lake = lakes.path().join("local");
-    let out = trailscope(&[
-        "ingest",
-        bucket.to_str().unwrap(),
-        "--lake",
-        local_lake.to_str().unwrap(),
-    ]);
+    let out = ingest(bucket.to_str().unwrap(), &local_lake, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert_eq!(records(s3_lake.as_ref()), records(&local_lake));
-    let uris: HashSet<String> = restored(s3_lake.as_ref())
-        .into_iter()
-        .map(|(_, u)| u)
-        .collect();
+    assert_eq!(records(s3_lake), records(&local_lake));
+    let uris: HashSet<String> = restored(s3_lake).into_iter().map(|(_, u)| u).collect();
     assert!(
         uris.iter()
             .all(|u| u.starts_with("s3://trail-bucket/AWSLogs/o-a1b2c3d4e5/")),
@@ -89,16 +78,13 @@ fn s3_ingest_counts_everything_and_equals_a_local_ingest() {
 
     // A second run reads nothing new.
     let fetched_before = server.fetched().len();
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         "s3://trail-bucket/AWSLogs/",
-        "--lake",
         s3_lake,
-        "--endpoint-url",
-        &server.endpoint,
-    ]);
+        &["--endpoint-url", &server.endpoint],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let l = last_ledger(s3_lake.as_ref());
+    let l = last_ledger(s3_lake);
     assert_eq!(l.records_read, 0);
     assert_eq!(l.objects_unchanged as usize, stats.objects + stats.corrupt);
     assert_eq!(
@@ -106,7 +92,7 @@ fn s3_ingest_counts_everything_and_equals_a_local_ingest() {
         fetched_before,
         "nothing is downloaded again"
     );
-    assert_eq!(records(s3_lake.as_ref()), records(&local_lake));
+    assert_eq!(records(s3_lake), records(&local_lake));
 }
 
 #[test]
@@ -123,22 +109,22 @@ fn s3_filters_prune_prefixes_before_download() {
     generate(&bucket, &cfg);
     let server = S3Server::start(root.path());
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         "s3://org-trail/AWSLogs/o-a1b2c3d4e5/",
-        "--lake",
-        lake.path().to_str().unwrap(),
-        "--endpoint-url",
-        &server.endpoint,
-        "--accounts",
-        "444455556666",
-        "--regions",
-        "eu-west-1",
-        "--since",
-        "2024-03-07",
-        "--until",
-        "2024-03-08",
-    ]);
+        lake.path(),
+        &[
+            "--endpoint-url",
+            &server.endpoint,
+            "--accounts",
+            "444455556666",
+            "--regions",
+            "eu-west-1",
+            "--since",
+            "2024-03-07",
+            "--until",
+            "2024-03-08",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let fetched = server.fetched();
     assert!(!fetched.is_empty());
@@ -176,14 +162,11 @@ fn unreachable_bucket_is_an_error_naming_it() {
     std::fs::create_dir(root.path().join("present")).unwrap();
     let server = S3Server::start(root.path());
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         "s3://absent-bucket/AWSLogs/",
-        "--lake",
-        lake.path().to_str().unwrap(),
-        "--endpoint-url",
-        &server.endpoint,
-    ]);
+        lake.path(),
+        &["--endpoint-url", &server.endpoint],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("s3://absent-bucket/AWSLogs/"), "{err}");
@@ -208,15 +191,11 @@ fn public_buckets_are_read_unsigned_and_throttling_is_retried() {
     let stats = generate(&bucket, &cfg);
     let server = S3Server::start_with(root.path(), true, 3);
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         "s3://public-trail/AWSLogs/",
-        "--lake",
-        lake.path().to_str().unwrap(),
-        "--endpoint-url",
-        &server.endpoint,
-        "--no-sign-request",
-    ]);
+        lake.path(),
+        &["--endpoint-url", &server.endpoint, "--no-sign-request"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let l = last_ledger(lake.path());
     assert_eq!(l.rows_written as usize, stats.events);
@@ -225,14 +204,11 @@ fn public_buckets_are_read_unsigned_and_throttling_is_retried() {
 
     // Signed requests to the public-only server are refused, and the error names the bucket.
     let lake = tempfile::tempdir().unwrap();
-    let out = trailscope(&[
-        "ingest",
+    let out = ingest(
         "s3://public-trail/AWSLogs/",
-        "--lake",
-        lake.path().to_str().unwrap(),
-        "--endpoint-url",
-        &server.endpoint,
-    ]);
+        lake.path(),
+        &["--endpoint-url", &server.endpoint],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("listing s3://public-trail/AWSLogs/"));
 }
