@@ -3,8 +3,9 @@
 //! The library holds the pipeline, one module per step:
 //! `source` (list and fetch objects) → `decode` (gzip) → `record` (find records) →
 //! `batch` (Arrow rows, per partition) → `lake` (Parquet files, manifest, quarantine).
-//! `ingest` drives the pipeline, `restore` turns stored rows back into CloudTrail JSON, and
-//! `cmd` holds one module per subcommand of the binary.
+//! `ingest` drives the pipeline, `restore` turns stored rows back into CloudTrail JSON,
+//! `session` puts DataFusion over the lake and `output` prints results, and `cmd` holds one
+//! module per subcommand of the binary.
 
 pub mod batch;
 pub mod cmd;
@@ -13,9 +14,11 @@ pub mod ingest;
 pub mod jsontext;
 pub mod lake;
 pub mod ledger;
+pub mod output;
 pub mod progress;
 pub mod record;
 pub mod restore;
 pub mod schema;
+pub mod session;
 pub mod source;
 pub mod synth;

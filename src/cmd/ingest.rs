@@ -93,6 +93,29 @@ pub struct IngestArgs {
     #[arg(long, value_parser = parse_day, value_name = "WHEN", help_heading = "Selecting logs")]
     pub until: Option<NaiveDate>,
 
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Conversion threads [default: number of CPUs].
+    #[arg(short, long, value_name = "N", help_heading = "Tuning")]
+    pub jobs: Option<usize>,
+
+    /// Objects downloaded at once.
+    #[arg(long, default_value_t = 16, value_name = "N", help_heading = "Tuning")]
+    pub fetch_concurrency: usize,
+
+    /// Largest decompressed object accepted (guards against gzip bombs): bytes, or with KiB, MiB, GiB.
+    #[arg(long, default_value = "1GiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
+    pub max_object_size: u64,
+
+    /// Memory for buffered rows before partitions are written out (bytes, or with MiB, GiB).
+    #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
+    pub memory: u64,
+}
+
+/// How to reach S3, as the AWS CLI spells it; shared by every command that reads a source.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
     /// AWS profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then the
     /// default credential chain).
     #[arg(long, env = "AWS_PROFILE", value_name = "NAME", help_heading = "AWS")]
@@ -114,22 +137,17 @@ pub struct IngestArgs {
     /// Do not sign requests: for public buckets.
     #[arg(long, help_heading = "AWS")]
     pub no_sign_request: bool,
+}
 
-    /// Conversion threads [default: number of CPUs].
-    #[arg(short, long, value_name = "N", help_heading = "Tuning")]
-    pub jobs: Option<usize>,
-
-    /// Objects downloaded at once.
-    #[arg(long, default_value_t = 16, value_name = "N", help_heading = "Tuning")]
-    pub fetch_concurrency: usize,
-
-    /// Largest decompressed object accepted (guards against gzip bombs): bytes, or with KiB, MiB, GiB.
-    #[arg(long, default_value = "1GiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
-    pub max_object_size: u64,
-
-    /// Memory for buffered rows before partitions are written out (bytes, or with MiB, GiB).
-    #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
-    pub memory: u64,
+impl From<AwsArgs> for S3Options {
+    fn from(a: AwsArgs) -> Self {
+        S3Options {
+            profile: a.profile,
+            region: a.region,
+            endpoint_url: a.endpoint_url,
+            no_sign_request: a.no_sign_request,
+        }
+    }
 }
 
 /// Runs `trailscope ingest`.
@@ -146,12 +164,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         since: args.since,
         until: args.until,
     };
-    opts.s3 = S3Options {
-        profile: args.profile,
-        region: args.region,
-        endpoint_url: args.endpoint_url,
-        no_sign_request: args.no_sign_request,
-    };
+    opts.s3 = args.aws.into();
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }
@@ -172,7 +185,8 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     }))
 }
 
-fn print_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+/// Prints the ledger, the failures and the lake summary.
+pub fn print_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
     writeln!(out, "{}", r.ledger)?;
     writeln!(
         out,

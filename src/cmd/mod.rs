@@ -1,10 +1,11 @@
-//! The command line: global options and one module per subcommand (`ingest` now; `sql`,
-//! `detect` and the rest arrive with their own modules).
+//! The command line: global options and one module per subcommand (`ingest`, `sql`; `detect`
+//! and the rest arrive with their own modules).
 //!
 //! Each subcommand module owns its argument struct and a `run` that returns the process exit
 //! status. This module only declares and dispatches.
 
 pub mod ingest;
+pub mod sql;
 
 use std::process::ExitCode;
 
@@ -22,7 +23,7 @@ pub const EXIT_ERROR: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "trailscope", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Start here:\n  trailscope ingest ./sample-logs           build ./trailscope-lake from the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01\n  trailscope ingest --help                  all ingest options, with examples"
+    after_help = "Start here:\n  trailscope ingest ./sample-logs           build ./trailscope-lake from the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01\n  trailscope sql -e \"SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC\"\n  trailscope ingest --help                  all ingest options, with examples"
 )]
 pub struct Cli {
     /// More log lines on stderr (-v info, -vv debug).
@@ -41,11 +42,14 @@ pub struct Cli {
 pub enum Command {
     /// Ingest CloudTrail logs from S3, local files or stdin into the Parquet lake.
     Ingest(ingest::IngestArgs),
+    /// Query the lake with SQL (from -e, -f or stdin).
+    Sql(sql::SqlArgs),
 }
 
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
+        Command::Sql(args) => sql::run(args),
     }
 }

@@ -5,3 +5,4 @@ mod common;
 mod crash;
 mod lossless;
 mod s3;
+mod sql;

@@ -1,0 +1,123 @@
+//! Session step: a DataFusion context over the lake, read-only toward the evidence.
+//!
+//! Input: a lake directory. Output: a `SessionContext` with the table `cloudtrail` (the
+//! hive-partitioned Parquet, with `account`, `region` and `day` as columns, so filters on them
+//! prune files and filters on `eventtime` prune row groups), the views of `queries/views/`, and
+//! the JSON functions of `datafusion-functions-json`. [`check_read_only`] refuses statements
+//! that would write anywhere or read files and URLs through SQL.
+//!
+//! This module does not print results; `output` does.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::logical_expr::{DdlStatement, LogicalPlan};
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::lake::META_DIR;
+use crate::schema::{self, PARTITION_COLUMNS, TABLE_DIR};
+
+/// The table name of the lake's events.
+pub const TABLE: &str = "cloudtrail";
+
+/// The views of `queries/views/`, embedded: (name, SQL of the view's query).
+pub const VIEWS: &[(&str, &str)] = &[
+    (
+        "lambda_events",
+        include_str!("../queries/views/lambda_events.sql"),
+    ),
+    (
+        "iam_events",
+        include_str!("../queries/views/iam_events.sql"),
+    ),
+    (
+        "signin_events",
+        include_str!("../queries/views/signin_events.sql"),
+    ),
+    (
+        "error_events",
+        include_str!("../queries/views/error_events.sql"),
+    ),
+];
+
+/// Opens a query session over the lake at `lake`.
+pub async fn open(lake: &Path) -> Result<SessionContext> {
+    if !lake.join(META_DIR).is_dir() {
+        bail!(
+            "{} is not a trailscope lake (no {META_DIR}/ in it); build one with `trailscope ingest SOURCE --lake {}`",
+            lake.display(),
+            lake.display()
+        );
+    }
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_default_catalog_and_schema("trailscope", "public");
+    let mut ctx = SessionContext::new_with_config(config);
+    datafusion_functions_json::register_all(&mut ctx).context("registering the JSON functions")?;
+
+    let table_dir = lake.join(TABLE_DIR);
+    std::fs::create_dir_all(&table_dir).ok();
+    let table_dir = table_dir
+        .canonicalize()
+        .with_context(|| format!("finding {}", table_dir.display()))?;
+    let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))
+        .with_context(|| format!("opening {} as a table", table_dir.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(
+            PARTITION_COLUMNS
+                .iter()
+                .map(|c| (c.to_string(), DataType::Utf8))
+                .collect(),
+        );
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema::file_schema());
+    let table = ListingTable::try_new(config).context("opening the cloudtrail table")?;
+    ctx.register_table(TABLE, Arc::new(table))
+        .context("registering the cloudtrail table")?;
+
+    for (name, sql) in VIEWS {
+        let df = ctx
+            .sql(&format!("CREATE VIEW {name} AS {sql}"))
+            .await
+            .with_context(|| format!("defining the view {name}"))?;
+        df.collect()
+            .await
+            .with_context(|| format!("defining the view {name}"))?;
+    }
+    Ok(ctx)
+}
+
+/// Refuses plans that could change the lake or reach outside it: DML (INSERT, UPDATE, DELETE,
+/// COPY), external tables (which read arbitrary files), and statements such as SET. Views and
+/// in-memory tables of the session are allowed.
+pub fn check_read_only(plan: &LogicalPlan) -> Result<()> {
+    match plan {
+        LogicalPlan::Dml(_) | LogicalPlan::Copy(_) => bail!(
+            "this shell is read-only toward the evidence: INSERT, UPDATE, DELETE and COPY are refused; \
+             use --output FILE (or \\o FILE) to save results"
+        ),
+        LogicalPlan::Ddl(DdlStatement::CreateExternalTable(_)) => bail!(
+            "CREATE EXTERNAL TABLE is refused: SQL reads only the lake; ingest other logs with `trailscope ingest`"
+        ),
+        LogicalPlan::Ddl(
+            DdlStatement::CreateView(_)
+            | DdlStatement::CreateMemoryTable(_)
+            | DdlStatement::DropView(_),
+        ) => Ok(()),
+        LogicalPlan::Ddl(DdlStatement::DropTable(d)) if d.name.table() != TABLE => Ok(()),
+        LogicalPlan::Ddl(other) => bail!(
+            "{} is refused: this shell only reads the lake (session views and tables are allowed)",
+            other.name()
+        ),
+        LogicalPlan::Statement(s) => bail!("{} statements are refused in this shell", s.name()),
+        _ => Ok(()),
+    }
+}

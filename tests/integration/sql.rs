@@ -1,0 +1,249 @@
+//! `trailscope sql` in batch: the session over a lake, output formats, read-only refusals.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::common::*;
+
+/// One lake of the shipped sample, ingested once for all the SQL tests.
+fn sample_lake() -> &'static Path {
+    static LAKE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &LAKE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let lake = dir.path().join("lake");
+            let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+            let out = ingest(sample.to_str().unwrap(), &lake, &[]);
+            assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+            (dir, lake)
+        })
+        .1
+}
+
+fn sql(args: &[&str]) -> std::process::Output {
+    let lake = sample_lake().to_str().unwrap().to_owned();
+    let mut all = vec!["sql", "--lake", lake.as_str()];
+    all.extend_from_slice(args);
+    trailscope(&all)
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn counts_match_the_ledger_and_partitions_filter() {
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM cloudtrail",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(stdout(&out), "n\n2736\n");
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT account, count(*) AS n FROM cloudtrail WHERE region = 'us-east-1' AND day = '2024-03-05' GROUP BY account ORDER BY account",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("account,n\n111122223333,"), "{text}");
+    assert_eq!(text.lines().count(), 4, "{text}");
+}
+
+#[test]
+fn views_and_json_functions_answer_the_incident() {
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT eventname, json_get_str(requestparameters, 'functionName') AS fn FROM lambda_events \
+         WHERE useridentity.accesskeyid = 'ASIAQXATTACKERSESS01' AND eventname LIKE 'Update%' ORDER BY eventtime",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        stdout(&out),
+        "eventname,fn\nUpdateFunctionCode20150331v2,payments-processor\nUpdateFunctionConfiguration20150331v2,payments-processor\n"
+    );
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM error_events WHERE sourceipaddress = '203.0.113.77'",
+    ]);
+    assert_eq!(stdout(&out), "n\n6\n", "{}", describe(&out));
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM signin_events WHERE useridentity.username = 'svc-backup'",
+    ]);
+    assert_eq!(stdout(&out), "n\n1\n", "{}", describe(&out));
+}
+
+#[test]
+fn every_format_prints_the_same_rows() {
+    let q = "SELECT eventname, eventtime, readonly FROM iam_events WHERE eventname = 'CreateUser'";
+    let out = sql(&["--format", "json", "-e", q]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", describe(&out)));
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["eventname"], "CreateUser");
+    let out = sql(&["--format", "ndjson", "-e", q]);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    let out = sql(&["-e", q]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("eventname") && text.contains("CreateUser") && text.contains("(1 rows,"),
+        "{text}"
+    );
+    // Nested columns become text in CSV.
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT useridentity FROM cloudtrail WHERE eventname = 'CreateUser'",
+    ]);
+    assert!(stdout(&out).contains("ci-deploy"), "{}", describe(&out));
+    // Empty results still have a shape.
+    let out = sql(&[
+        "--format",
+        "json",
+        "-e",
+        "SELECT eventname FROM cloudtrail WHERE false",
+    ]);
+    assert_eq!(stdout(&out), "[]\n");
+}
+
+#[test]
+fn statements_come_from_files_stdin_and_output_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("hunt.sql");
+    std::fs::write(&script, "CREATE VIEW attacker AS SELECT * FROM cloudtrail WHERE sourceipaddress = '203.0.113.77';\nSELECT count(*) AS n FROM attacker;\n").unwrap();
+    let out = sql(&["--format", "csv", "-f", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(stdout(&out).ends_with("n\n336\n"), "{}", describe(&out));
+
+    let mut cmd = assert_cmd::Command::cargo_bin("trailscope").unwrap();
+    let out = cmd
+        .args([
+            "sql",
+            "--lake",
+            sample_lake().to_str().unwrap(),
+            "--format",
+            "csv",
+        ])
+        .write_stdin("SELECT count(*) AS n FROM cloudtrail WHERE account = '444455556666';")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "n\n800\n",
+        "{}",
+        describe(&out)
+    );
+
+    let parquet = dir.path().join("out.parquet");
+    let out = sql(&[
+        "-e",
+        "SELECT eventid, eventtime FROM cloudtrail WHERE eventname = 'Invoke'",
+        "--output",
+        parquet.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(out.stdout.is_empty(), "results go to the file only");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&parquet).unwrap(),
+    )
+    .unwrap();
+    assert!(reader.metadata().file_metadata().num_rows() > 300);
+}
+
+#[test]
+fn the_lake_cannot_be_changed_or_escaped_from_sql() {
+    for stmt in [
+        "INSERT INTO cloudtrail SELECT * FROM cloudtrail",
+        "COPY (SELECT 1) TO '/tmp/trailscope-copy-test.csv'",
+        "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
+        "DROP TABLE cloudtrail",
+        "SELECT * FROM '/etc/passwd'",
+    ] {
+        let out = sql(&["-e", stmt]);
+        assert_eq!(out.status.code(), Some(2), "{stmt}\n{}", describe(&out));
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+            "{stmt}: no message"
+        );
+    }
+    assert!(!Path::new("/tmp/trailscope-copy-test.csv").exists());
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM cloudtrail",
+    ]);
+    assert_eq!(stdout(&out), "n\n2736\n");
+}
+
+#[test]
+fn errors_name_the_problem() {
+    let out = sql(&["-e", "SELECT no_such_column FROM cloudtrail"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no_such_column"),
+        "{}",
+        describe(&out)
+    );
+    let out = trailscope(&["sql", "--lake", "/definitely/not/a/lake", "-e", "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a trailscope lake"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn a_raw_source_is_ingested_into_a_cache_lake_first() {
+    let cache = tempfile::tempdir().unwrap();
+    let src = tempfile::tempdir().unwrap();
+    let stats = generate(
+        src.path(),
+        &trailscope::synth::Config {
+            events: 200,
+            days: 1,
+            ..Default::default()
+        },
+    );
+    let run = || {
+        trailscope_with(
+            &[
+                "sql",
+                src.path().to_str().unwrap(),
+                "--format",
+                "csv",
+                "-e",
+                "SELECT count(*) AS n FROM cloudtrail",
+            ],
+            &[("TRAILSCOPE_CACHE", cache.path().to_str().unwrap())],
+        )
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(stdout(&out), format!("n\n{}\n", stats.events));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cache lake"));
+    let again = run();
+    assert_eq!(stdout(&again), format!("n\n{}\n", stats.events));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains(&format!("{} unchanged since last run", stats.objects)),
+        "{}",
+        describe(&again)
+    );
+}
