@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod cmd;
 pub mod decode;
+pub mod functions;
 pub mod ingest;
 pub mod jsontext;
 pub mod lake;

@@ -2,8 +2,8 @@
 //!
 //! Input: a lake directory. Output: a `SessionContext` with the table `cloudtrail` (the
 //! hive-partitioned Parquet, with `account`, `region` and `day` as columns, so filters on them
-//! prune files and filters on `eventtime` prune row groups), the views of `queries/views/`, and
-//! the JSON functions of `datafusion-functions-json`. [`check_read_only`] refuses statements
+//! prune files and filters on `eventtime` prune row groups), the views of `queries/views/`, the
+//! JSON functions of `datafusion-functions-json` and trailscope's own (`functions`). [`check_read_only`] refuses statements
 //! that would write anywhere or read files and URLs through SQL.
 //!
 //! This module does not print results; `output` does.
@@ -20,6 +20,10 @@ use datafusion::datasource::listing::{
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use datafusion::execution::SessionStateBuilder;
+use datafusion::optimizer::{Analyzer, AnalyzerRule};
+
+use crate::functions::{self, athena::AthenaBooleans};
 use crate::lake::META_DIR;
 use crate::schema::{self, PARTITION_COLUMNS, TABLE_DIR};
 
@@ -58,8 +62,17 @@ pub async fn open(lake: &Path) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_default_catalog_and_schema("trailscope", "public");
-    let mut ctx = SessionContext::new_with_config(config);
+    // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.
+    let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(AthenaBooleans)];
+    rules.extend(Analyzer::new().rules);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_analyzer_rules(rules)
+        .build();
+    let mut ctx = SessionContext::new_with_state(state);
     datafusion_functions_json::register_all(&mut ctx).context("registering the JSON functions")?;
+    functions::register(&ctx);
 
     let table_dir = lake.join(TABLE_DIR);
     std::fs::create_dir_all(&table_dir).ok();

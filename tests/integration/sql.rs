@@ -247,3 +247,45 @@ fn a_raw_source_is_ingested_into_a_cache_lake_first() {
         describe(&again)
     );
 }
+
+#[test]
+fn published_athena_queries_run_with_only_the_table_name_changed() {
+    // The shape of the Athena CloudTrail queries AWS and vendors publish: string booleans,
+    // string times, json_extract_scalar, from_iso8601_timestamp, date_diff.
+    let q = "SELECT useridentity.arn, eventname, json_extract_scalar(requestparameters, '$.userName') AS target \
+             FROM cloudtrail \
+             WHERE readonly = 'false' AND eventsource = 'iam.amazonaws.com' \
+               AND eventtime >= '2024-03-05T00:00:00Z' \
+               AND from_iso8601_timestamp(eventtime) < from_iso8601_timestamp('2024-03-06T00:00:00Z') \
+               AND date_diff('day', from_iso8601_timestamp('2024-03-05T00:00:00Z'), eventtime) = 0 \
+             ORDER BY eventtime";
+    let out = sql(&["--format", "csv", "-e", q]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(
+        stdout(&out),
+        "cloudtrail.useridentity[arn],eventname,target\n\
+         arn:aws:iam::111122223333:user/ci-deploy,CreateUser,svc-backup\n\
+         arn:aws:iam::111122223333:user/ci-deploy,AttachUserPolicy,svc-backup\n\
+         arn:aws:iam::111122223333:user/ci-deploy,CreateAccessKey,svc-backup\n\
+         arn:aws:iam::111122223333:user/ci-deploy,CreateLoginProfile,svc-backup\n"
+    );
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM cloudtrail WHERE readonly = 'TRUE' OR 'false' = managementevent",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT actor(useridentity) AS who, count(*) AS n FROM cloudtrail WHERE sourceipaddress = '203.0.113.77' GROUP BY 1 ORDER BY n DESC, who",
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "who,n\nrole/lambda-deployer/deploy-7731,312\nuser/ci-deploy,22\nroot/111122223333,1\nuser/svc-backup,1\n",
+        "{}",
+        describe(&out)
+    );
+}
