@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod cmd;
 pub mod decode;
+pub mod exec;
 pub mod functions;
 pub mod ingest;
 pub mod jsontext;
@@ -18,6 +19,7 @@ pub mod ledger;
 pub mod output;
 pub mod progress;
 pub mod record;
+pub mod repl;
 pub mod restore;
 pub mod schema;
 pub mod session;

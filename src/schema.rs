@@ -252,6 +252,86 @@ pub fn table_schema() -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// Every column and struct field as a path (`eventname`, `useridentity.sessioncontext.sessionissuer.arn`),
+/// partition columns included: for completion and for "did you mean".
+pub fn column_paths() -> Vec<String> {
+    fn walk(prefix: &str, specs: &[Spec], out: &mut Vec<String>) {
+        for f in specs {
+            let path = if prefix.is_empty() {
+                f.column.to_owned()
+            } else {
+                format!("{prefix}.{}", f.column)
+            };
+            if let Kind::Struct(inner) = &f.kind {
+                walk(&path, inner, out);
+            }
+            out.push(path);
+        }
+    }
+    let mut out = Vec::new();
+    walk("", RECORD_FIELDS, &mut out);
+    out.extend([EXTRA, SOURCE_URI].map(str::to_owned));
+    out.extend(PARTITION_COLUMNS.map(str::to_owned));
+    out
+}
+
+/// What a column means, in one line, for `\d`.
+pub fn column_about(column: &str) -> &'static str {
+    match column {
+        EVENT_TIME => "when the request was made (UTC)",
+        "eventversion" => "version of the CloudTrail record format",
+        "eventsource" => {
+            "the service that received the request (iam.amazonaws.com, lambda.amazonaws.com, …)"
+        }
+        "eventname" => "the API action (Lambda names carry a version suffix: see lambda_api())",
+        AWS_REGION => "the region the request went to",
+        "sourceipaddress" => {
+            "the caller's IP address, or the AWS service that called on its behalf"
+        }
+        "useragent" => "the caller's tool (aws-cli, console, SDK, a service)",
+        "errorcode" => "the error the call failed with (AccessDenied, …); NULL when it succeeded",
+        "errormessage" => "the error's text",
+        REQUEST_ID => "the service's id for the request",
+        EVENT_ID => "CloudTrail's id for this event (unique; duplicates are removed at ingest)",
+        "eventtype" => "AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, AwsCloudTrailInsight, …",
+        "apiversion" => "the API version, for services that report one",
+        RECIPIENT_ACCOUNT_ID => "the account that received the event",
+        SHARED_EVENT_ID => "links the copies of one event delivered to several accounts",
+        "vpcendpointid" => "the VPC endpoint the request came through",
+        "vpcendpointaccountid" => "the account that owns that VPC endpoint",
+        "eventcategory" => "Management, Data, NetworkActivity or Insight",
+        "sessioncredentialfromconsole" => {
+            "'true' when the session's credentials came from the console"
+        }
+        "readonly" => "whether the call only reads (Athena's 'true'/'false' strings also work)",
+        "managementevent" => "whether it is a management (control-plane) event",
+        USER_IDENTITY => {
+            "who made the call: type, arn, accesskeyid, sessioncontext.sessionissuer, … (see actor())"
+        }
+        "resources" => "the resources the event names: list of {arn, accountid, type}",
+        "tlsdetails" => "TLS version, cipher suite and host header of the request",
+        "requestparameters" => {
+            "the request's parameters, JSON text (json_get_str, ->>, json_extract_scalar)"
+        }
+        "responseelements" => {
+            "the response, JSON text (credentials of AssumeRole, created resources, …)"
+        }
+        "additionaleventdata" => {
+            "extra service data, JSON text (MFAUsed for sign-ins, bytes for S3, …)"
+        }
+        "serviceeventdetails" => "details of a service event, JSON text",
+        "addendum" => "late changes CloudTrail made to the event, JSON text",
+        "edgedevicedetails" => "details for edge devices, JSON text",
+        "insightdetails" => "CloudTrail Insights details, JSON text",
+        EXTRA => "what the typed columns could not hold exactly (unknown fields, nulls), JSON text",
+        SOURCE_URI => "the object the event came from (s3://bucket/key or a file): the evidence",
+        PART_ACCOUNT => "partition: the event's account (filters on it skip whole directories)",
+        PART_REGION => "partition: the event's region",
+        PART_DAY => "partition: the UTC day of eventtime, YYYY-MM-DD",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +348,20 @@ mod tests {
             }
         }
         check(RECORD_FIELDS);
+    }
+
+    #[test]
+    fn every_table_column_is_documented() {
+        for f in table_schema().fields() {
+            assert!(
+                !column_about(f.name()).is_empty(),
+                "{} has no description",
+                f.name()
+            );
+        }
+        assert!(
+            column_paths().contains(&"useridentity.sessioncontext.sessionissuer.arn".to_owned())
+        );
     }
 
     #[test]

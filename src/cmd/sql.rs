@@ -1,27 +1,23 @@
-//! `trailscope sql`: SQL over the lake, from `-e`, `-f` or stdin.
+//! `trailscope sql`: SQL over the lake, interactive on a terminal, or from `-e`, `-f` or stdin.
 //!
 //! Opens a [`crate::session`] over `--lake` (or over a cache lake ingested first from a raw
-//! source), runs each statement in order, and writes results to stdout in `--format`, or to
-//! `--output FILE`. Statements that would change the lake or read other files are refused. Exit
-//! status: 0 when every statement ran, 2 on the first error (message on stderr). The interactive
-//! shell comes with its own module.
-
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
-use std::time::Instant;
+//! source). With SQL given, runs each statement in order ([`crate::exec`]) and writes results to
+//! stdout in `--format`, or to `--output FILE`; exit status 0 when every statement ran, 2 on the
+//! first error (message on stderr). Without, starts the shell ([`crate::repl`]).
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::DFParser;
 use sha2::{Digest, Sha256};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use super::EXIT_OK;
 use super::ingest::{AwsArgs, print_report};
+use crate::exec::{self, Sink};
 use crate::ingest::{self, Options};
-use crate::output::{self, Format};
-use crate::session;
+use crate::output::Format;
+use crate::{repl, session};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -34,6 +30,9 @@ Examples:
 
   # Straight from raw logs: ingested into a cache lake first, reused next time
   trailscope sql ./sample-logs -e \"SELECT count(*) FROM cloudtrail\"
+
+  # The interactive shell: history, multi-line statements, Tab completion, \\d, \\df, \\o, Ctrl-C
+  trailscope sql --lake ./case42
 
   # A script of statements, results saved for a report
   trailscope sql -f hunt.sql --output findings.parquet
@@ -84,6 +83,10 @@ pub struct SqlArgs {
     #[arg(long, default_value_t = 60, value_name = "CHARS")]
     pub max_width: usize,
 
+    /// Run the interactive shell even when stdin is not a terminal (scripted sessions).
+    #[arg(short, long)]
+    pub interactive: bool,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -97,65 +100,39 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
         sql.push_str(";\n");
         sql.push_str(&text);
     }
-    if args.execute.is_empty() && args.file.is_none() {
-        if std::io::stdin().is_terminal() {
-            bail!(
-                "give SQL with -e or -f, or pipe it on stdin (the interactive shell is not part of this build yet)"
-            );
-        }
+    let terminal = std::io::stdin().is_terminal();
+    let shell = args.execute.is_empty() && args.file.is_none() && (terminal || args.interactive);
+    if args.execute.is_empty() && args.file.is_none() && !shell {
         std::io::stdin()
             .read_to_string(&mut sql)
             .context("reading SQL from stdin")?;
     }
+    let sink = Sink {
+        format: args.format,
+        max_width: args.max_width,
+        file: args.output.clone(),
+        timing: false,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let lake = match &args.source {
             Some(source) => cache_ingest(source, &args.aws).await?,
             None => args.lake.clone(),
         };
         let ctx = session::open(&lake).await?;
-        run_statements(&ctx, &sql, &args).await
-    })?;
+        if shell {
+            return repl::run(&ctx, sink, terminal).await;
+        }
+        exec::run_sql(&ctx, &sql, &sink, &mut std::io::stdout().lock()).await
+    });
+    // A query cancelled with Ctrl-C may still be inside a long computation that only notices at
+    // its next yield; leaving must not wait for it.
+    runtime.shutdown_background();
+    result?;
     Ok(ExitCode::from(EXIT_OK))
-}
-
-async fn run_statements(ctx: &SessionContext, sql: &str, args: &SqlArgs) -> Result<()> {
-    let statements = DFParser::parse_sql(sql).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if statements.is_empty() {
-        bail!("no SQL statement given");
-    }
-    let mut stdout = std::io::stdout().lock();
-    for stmt in statements {
-        let text = stmt.to_string();
-        let started = Instant::now();
-        let plan = ctx
-            .state()
-            .statement_to_plan(stmt)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("in: {text}"))?;
-        session::check_read_only(&plan)?;
-        let df = ctx.execute_logical_plan(plan).await?;
-        let stream = df.execute_stream().await?;
-        if let Some(path) = &args.output {
-            let rows = output::write_file(stream, path).await?;
-            crate::progress::eprint_line(&format!("{rows} rows written to {}", path.display()));
-            continue;
-        }
-        let rows = output::write_stream(stream, args.format, args.max_width, &mut stdout).await?;
-        if args.format == Format::Table {
-            writeln!(
-                stdout,
-                "({rows} rows, {:.3} s)\n",
-                started.elapsed().as_secs_f64()
-            )?;
-        }
-        stdout.flush()?;
-    }
-    Ok(())
 }
 
 /// Ingests a raw source into its cache lake and returns the lake.

@@ -4,5 +4,6 @@ mod cli;
 mod common;
 mod crash;
 mod lossless;
+mod repl;
 mod s3;
 mod sql;
