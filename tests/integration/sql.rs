@@ -100,7 +100,7 @@ fn every_format_prints_the_same_rows() {
     let out = sql(&["-e", q]);
     let text = stdout(&out);
     assert!(
-        text.contains("eventname") && text.contains("CreateUser") && text.contains("(1 rows,"),
+        text.contains("eventname") && text.contains("CreateUser") && text.contains("(1 row,"),
         "{text}"
     );
     // Nested columns become text in CSV.
