@@ -34,6 +34,44 @@ pub enum Format {
 
 /// Writes a result stream in `format`; returns the number of rows.
 pub async fn write_stream(
+    stream: SendableRecordBatchStream,
+    format: Format,
+    max_width: usize,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let mut watch = PipeWatch {
+        inner: out,
+        broken: false,
+    };
+    match write_formatted(stream, format, max_width, &mut watch).await {
+        // The CSV and JSON writers turn I/O errors into text; a closed pipe (`| head`) must stay
+        // recognisable so that it ends the program quietly.
+        Err(_) if watch.broken => Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe).into()),
+        other => other,
+    }
+}
+
+/// A writer that remembers whether the reader went away.
+struct PipeWatch<'a> {
+    inner: &'a mut dyn Write,
+    broken: bool,
+}
+
+impl Write for PipeWatch<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.broken |= matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe);
+        r
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.broken |= matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe);
+        r
+    }
+}
+
+async fn write_formatted(
     mut stream: SendableRecordBatchStream,
     format: Format,
     max_width: usize,

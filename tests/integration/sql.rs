@@ -289,3 +289,44 @@ fn published_athena_queries_run_with_only_the_table_name_changed() {
         describe(&out)
     );
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    for format in ["csv", "ndjson", "json", "table"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+            .args([
+                "sql",
+                "--lake",
+                sample_lake().to_str().unwrap(),
+                "--format",
+                format,
+                "-e",
+                "SELECT * FROM cloudtrail",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 64];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
+        drop(child.stdout.take()); // like `| head -c 64`
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
