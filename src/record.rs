@@ -118,20 +118,6 @@ pub fn parse(bytes: &[u8]) -> Result<Content<'_>, ParseError> {
             bad: Vec::new(),
         }));
     }
-    if let Ok(envelope) = serde_json::from_str::<Envelope>(body) {
-        let mut parsed = Parsed {
-            shape: InputShape::RecordsObject,
-            records: Vec::with_capacity(envelope.records.len()),
-            bad: Vec::new(),
-        };
-        for item in envelope.records {
-            match item.get().starts_with('{') {
-                true => parsed.records.push(RecordText::borrowed(item.get())),
-                false => parsed.bad.push(not_an_object(item)),
-            }
-        }
-        return Ok(Content::Records(parsed));
-    }
     match serde_json::from_str::<&RawValue>(body) {
         Ok(doc) => parse_document(doc),
         Err(whole) => match first_line_is_object(body) {
@@ -139,13 +125,6 @@ pub fn parse(bytes: &[u8]) -> Result<Content<'_>, ParseError> {
             false => Err(ParseError::NotJson(whole.to_string())),
         },
     }
-}
-
-/// `{"Records":[…]}`; other keys are skipped.
-#[derive(serde::Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "Records", borrow)]
-    records: Vec<&'a RawValue>,
 }
 
 fn not_an_object(item: &RawValue) -> BadRecord {

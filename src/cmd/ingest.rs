@@ -6,14 +6,14 @@
 //! error that stopped the run (the lake is then unchanged).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::{EXIT_FOUND, EXIT_OK};
+use super::{EXIT_FOUND, EXIT_OK, LakeArg};
 use crate::ingest::{self, Options, Report};
 use crate::lake::summary;
 use crate::source::layout::{Filters, ymd};
@@ -55,14 +55,8 @@ pub struct IngestArgs {
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
 
-    /// The lake directory to create or add to.
-    #[arg(
-        long,
-        env = "TRAILSCOPE_LAKE",
-        default_value = "./trailscope-lake",
-        value_name = "DIR"
-    )]
-    pub lake: PathBuf,
+    #[command(flatten)]
+    pub lake: LakeArg,
 
     /// Only these accounts (comma-separated ids), selected by the S3 key layout before download.
     #[arg(
@@ -157,7 +151,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     {
         bail!("--since {} is after --until {}", ymd(s), ymd(u));
     }
-    let mut opts = Options::new(args.sources.clone(), args.lake.clone());
+    let mut opts = Options::new(args.sources.clone(), args.lake.dir.clone());
     opts.filters = Filters {
         accounts: args.accounts,
         regions: args.regions,
@@ -171,10 +165,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     opts.fetch_concurrency = args.fetch_concurrency.max(1);
     opts.max_object_size = args.max_object_size;
     opts.writer.memory_budget = args.memory as usize;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     let report = runtime.block_on(ingest::run(&opts))?;
     let mut out = std::io::stdout().lock();
     print_report(&mut out, &report, &opts.lake).context("writing the report")?;

@@ -46,6 +46,28 @@ pub enum Command {
     Sql(sql::SqlArgs),
 }
 
+/// `--lake`, shared by every command that reads or writes a lake.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LakeArg {
+    /// The lake directory.
+    #[arg(
+        long = "lake",
+        env = "TRAILSCOPE_LAKE",
+        default_value = "./trailscope-lake",
+        value_name = "DIR"
+    )]
+    pub dir: std::path::PathBuf,
+}
+
+/// The async runtime a command runs its work on.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Runs the parsed command line and returns the exit status.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {

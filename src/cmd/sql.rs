@@ -12,8 +12,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::EXIT_OK;
 use super::ingest::{AwsArgs, print_report};
+use super::{EXIT_OK, LakeArg};
 use crate::exec::{self, Sink};
 use crate::ingest::{self, Options};
 use crate::output::Format;
@@ -54,14 +54,8 @@ pub struct SqlArgs {
     #[arg(value_name = "SOURCE")]
     pub source: Option<String>,
 
-    /// The lake to query.
-    #[arg(
-        long,
-        env = "TRAILSCOPE_LAKE",
-        default_value = "./trailscope-lake",
-        value_name = "DIR"
-    )]
-    pub lake: PathBuf,
+    #[command(flatten)]
+    pub lake: LakeArg,
 
     /// SQL to run (repeatable; each may hold several statements separated by `;`).
     #[arg(short = 'e', long = "execute", value_name = "SQL")]
@@ -113,14 +107,11 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
         file: args.output.clone(),
         timing: false,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::runtime()?;
     let result = runtime.block_on(async {
         let lake = match &args.source {
             Some(source) => cache_ingest(source, &args.aws).await?,
-            None => args.lake.clone(),
+            None => args.lake.dir.clone(),
         };
         let ctx = session::open(&lake).await?;
         if shell {
