@@ -1,6 +1,6 @@
 //! Generates a deterministic tree of synthetic CloudTrail logs in the real S3 key layout.
 //!
-//! `cargo run --release --example gen-logs -- --events 1000000 --out /tmp/corpus`
+//! `cargo run --release --example gen-logs -- --events 1000000 --out ./corpus`
 //!
 //! `sample-logs/` is made with `--sample`. The same options always give the same bytes.
 
