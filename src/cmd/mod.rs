@@ -42,7 +42,7 @@ pub struct Cli {
 pub enum Command {
     /// Ingest CloudTrail logs from S3, local files or stdin into the Parquet lake.
     Ingest(ingest::IngestArgs),
-    /// Query the lake with SQL (from -e, -f or stdin).
+    /// Query the lake with SQL: an interactive shell, or batch from -e, -f or stdin.
     Sql(sql::SqlArgs),
 }
 
