@@ -1,7 +1,7 @@
 //! The interactive shell driven by a script: multi-line statements, backslash commands, an
 //! error that does not end the session, and Ctrl-C cancelling a running query.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -35,11 +35,39 @@ fn a_scripted_session_runs_statements_commands_errors_and_cancels() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
+    // Stderr is read on a thread so the test can wait for the error line that precedes the long
+    // query, however slow the machine.
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
     writeln!(stdin, "\\format csv\nSELECT count(*)\n  AS n\n  FROM cloudtrail;\n\\dt\nSELECT eventnme FROM cloudtrail;").unwrap();
-    // A query that would run for a very long time, then Ctrl-C.
-    writeln!(stdin, "SELECT count(*) FROM cloudtrail a, cloudtrail b, cloudtrail c, cloudtrail d WHERE a.eventid < b.eventid;").unwrap();
+    // A query that would run for hours, then Ctrl-C once it is running.
+    writeln!(
+        stdin,
+        "SELECT count(*) FROM generate_series(1, 100000000000);"
+    )
+    .unwrap();
     stdin.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !rx
+        .recv_timeout(Duration::from_secs(60))
+        .is_ok_and(|l| l.contains("eventnme"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shell never reported the error"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(1000));
     // SAFETY: sending a signal to our own child process.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     writeln!(stdin, "SELECT 42 AS answer;\n\\q").unwrap();
@@ -52,13 +80,7 @@ fn a_scripted_session_runs_statements_commands_errors_and_cancels() {
         .unwrap()
         .read_to_string(&mut out)
         .unwrap();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = reader.join().unwrap();
     assert_eq!(status, Some(0), "stdout:\n{out}\nstderr:\n{err}");
     assert!(
         out.contains(&format!("n\n{}\n", stats.events)),
