@@ -59,6 +59,11 @@ pub async fn open(lake: &Path) -> Result<SessionContext> {
             lake.display()
         );
     }
+    // Finish (or discard) a run that an ingest left half-committed, unless an ingest is running
+    // right now; either way only committed files are in the table.
+    if let Ok(writer) = crate::lake::Lake::open(lake) {
+        drop(writer);
+    }
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_default_catalog_and_schema("trailscope", "public");
