@@ -61,20 +61,6 @@ impl Ledger {
         }
         Ok(())
     }
-
-    /// Adds another ledger's counts to this one.
-    pub fn add(&mut self, o: &Ledger) {
-        self.objects_listed += o.objects_listed;
-        self.objects_read += o.objects_read;
-        self.objects_unchanged += o.objects_unchanged;
-        self.objects_not_logs += o.objects_not_logs;
-        self.objects_failed += o.objects_failed;
-        self.bytes_read += o.bytes_read;
-        self.records_read += o.records_read;
-        self.rows_written += o.rows_written;
-        self.duplicates += o.duplicates;
-        self.quarantined += o.quarantined;
-    }
 }
 
 impl fmt::Display for Ledger {
