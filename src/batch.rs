@@ -95,7 +95,7 @@ pub fn convert(records: &[RecordText<'_>], uri: &str, hints: &Hints) -> Converte
     let mut bad = Vec::new();
     let mut days = DayCache::default();
     for rec in records {
-        if let Err(reason) = add_record(rec, hints, &mut parts, &mut days) {
+        if let Err(reason) = add_record(rec, hints, records.len(), &mut parts, &mut days) {
             bad.push(BadRecord {
                 raw: rec.text().to_owned(),
                 reason,
@@ -121,6 +121,7 @@ pub fn dedupe_id(event_id: &str, account: &str) -> u128 {
 fn add_record(
     rec: &RecordText<'_>,
     hints: &Hints,
+    expected_rows: usize,
     parts: &mut Vec<(PartitionKey, Rows)>,
     days: &mut DayCache,
 ) -> Result<(), String> {
@@ -174,7 +175,7 @@ fn add_record(
                 region: region.to_owned(),
                 day: day.to_owned(),
             };
-            parts.push((key, Rows::new()));
+            parts.push((key, Rows::new(expected_rows)));
             parts.len() - 1
         }
     };
@@ -286,25 +287,31 @@ enum Col {
 }
 
 impl Col {
-    fn new(kind: &'static Kind) -> Col {
+    /// A builder sized for `rows` values. Sizing matters: an object holds a few hundred records,
+    /// and the builders' default capacity (1,024 values each, for ~50 builders) would allocate and
+    /// then carry several times the data through the whole pipeline.
+    fn new(kind: &'static Kind, rows: usize) -> Col {
+        let strings = || StringBuilder::with_capacity(rows, rows * 16);
         match kind {
-            Kind::Str => Col::Str(StringBuilder::new()),
-            Kind::Json => Col::Json(StringBuilder::new()),
-            Kind::Bool => Col::Bool(BooleanBuilder::new()),
-            Kind::Time => Col::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+            Kind::Str => Col::Str(strings()),
+            Kind::Json => Col::Json(strings()),
+            Kind::Bool => Col::Bool(BooleanBuilder::with_capacity(rows)),
+            Kind::Time => {
+                Col::Time(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"))
+            }
             Kind::Struct(specs) => Col::Struct {
                 specs,
-                children: specs.iter().map(|s| Col::new(&s.kind)).collect(),
-                nulls: NullBufferBuilder::new(0),
+                children: specs.iter().map(|s| Col::new(&s.kind, rows)).collect(),
+                nulls: NullBufferBuilder::new(rows),
             },
             Kind::ListOfStruct(specs) => Col::List {
                 item: Box::new(Col::Struct {
                     specs,
-                    children: specs.iter().map(|s| Col::new(&s.kind)).collect(),
-                    nulls: NullBufferBuilder::new(0),
+                    children: specs.iter().map(|s| Col::new(&s.kind, rows)).collect(),
+                    nulls: NullBufferBuilder::new(rows),
                 }),
                 offsets: vec![0],
-                nulls: NullBufferBuilder::new(0),
+                nulls: NullBufferBuilder::new(rows),
             },
         }
     }
@@ -479,10 +486,13 @@ struct Rows {
 }
 
 impl Rows {
-    fn new() -> Rows {
+    fn new(rows: usize) -> Rows {
         Rows {
-            cols: RECORD_FIELDS.iter().map(|f| Col::new(&f.kind)).collect(),
-            extra: StringBuilder::new(),
+            cols: RECORD_FIELDS
+                .iter()
+                .map(|f| Col::new(&f.kind, rows))
+                .collect(),
+            extra: StringBuilder::with_capacity(rows, 0),
             ids: Vec::new(),
         }
     }
