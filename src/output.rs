@@ -97,23 +97,13 @@ async fn write_formatted(
             }
         }
         Format::Ndjson => {
-            let mut w = datafusion::arrow::json::LineDelimitedWriter::new(out);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                w.write(&batch).context("writing JSON lines")?;
-            }
-            w.finish().context("writing JSON lines")?;
+            let w = datafusion::arrow::json::LineDelimitedWriter::new(out);
+            rows = write_json(&mut stream, w).await?;
         }
         Format::Json => {
-            let mut w = datafusion::arrow::json::ArrayWriter::new(out);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                w.write(&batch).context("writing JSON")?;
-            }
-            w.finish().context("writing JSON")?;
-            w.into_inner().write_all(b"\n").context("writing JSON")?;
+            let w = datafusion::arrow::json::ArrayWriter::new(&mut *out);
+            rows = write_json(&mut stream, w).await?;
+            out.write_all(b"\n").context("writing JSON")?;
         }
         Format::Table => {
             let mut batches = Vec::new();
@@ -125,6 +115,21 @@ async fn write_formatted(
             write_table(&schema, &batches, max_width, out)?;
         }
     }
+    Ok(rows)
+}
+
+/// Streams batches through an arrow JSON writer (array or lines); returns the number of rows.
+async fn write_json<W: Write, F: datafusion::arrow::json::writer::JsonFormat>(
+    stream: &mut SendableRecordBatchStream,
+    mut w: datafusion::arrow::json::Writer<W, F>,
+) -> Result<u64> {
+    let mut rows = 0;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        w.write(&batch).context("writing JSON")?;
+    }
+    w.finish().context("writing JSON")?;
     Ok(rows)
 }
 

@@ -109,12 +109,7 @@ pub(crate) fn string_fn(
     arity: usize,
     f: impl Fn(&[&str]) -> Option<String> + Send + Sync + 'static,
 ) -> ScalarUDF {
-    map_strings(name, arity, DataType::Utf8, move |rows, args| {
-        let out: StringArray = (0..rows)
-            .map(|i| row(args, i).and_then(|a| f(&a)))
-            .collect();
-        Arc::new(out)
-    })
+    typed_fn::<String, StringArray>(name, arity, DataType::Utf8, f)
 }
 
 /// A function of string arguments returning a boolean, NULL in gives NULL out.
@@ -123,8 +118,21 @@ pub(crate) fn bool_fn(
     arity: usize,
     f: impl Fn(&[&str]) -> Option<bool> + Send + Sync + 'static,
 ) -> ScalarUDF {
-    map_strings(name, arity, DataType::Boolean, move |rows, args| {
-        let out: BooleanArray = (0..rows)
+    typed_fn::<bool, BooleanArray>(name, arity, DataType::Boolean, f)
+}
+
+/// A function of string arguments whose per-row results `T` collect into the array `A`.
+fn typed_fn<T, A>(
+    name: &str,
+    arity: usize,
+    returns: DataType,
+    f: impl Fn(&[&str]) -> Option<T> + Send + Sync + 'static,
+) -> ScalarUDF
+where
+    A: FromIterator<Option<T>> + Array + 'static,
+{
+    map_strings(name, arity, returns, move |rows, args| {
+        let out: A = (0..rows)
             .map(|i| row(args, i).and_then(|a| f(&a)))
             .collect();
         Arc::new(out)
