@@ -243,12 +243,7 @@ fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
     let src = tempfile::tempdir().unwrap();
     generate(src.path(), &small());
     let lake = tempfile::tempdir().unwrap();
-    assert_eq!(
-        ingest(src.path().to_str().unwrap(), lake.path(), &[])
-            .status
-            .code(),
-        Some(0)
-    );
+    ingest_ok(src.path(), lake.path());
     let files = parquet_files(lake.path());
     assert!(!files.is_empty());
     for path in files {

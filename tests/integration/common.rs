@@ -45,6 +45,12 @@ pub fn ingest(source: &str, lake: &Path, extra: &[&str]) -> Output {
     trailscope(&args)
 }
 
+/// Runs `trailscope ingest SOURCE --lake LAKE` and asserts that every object was ingested.
+pub fn ingest_ok(source: &Path, lake: &Path) {
+    let out = ingest(source.to_str().expect("a UTF-8 temporary path"), lake, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}
+
 /// Exit code, stdout and stderr of a run, for assertion messages.
 pub fn describe(o: &Output) -> String {
     format!(

@@ -19,12 +19,7 @@ fn a_scripted_session_runs_statements_commands_errors_and_cancels() {
         },
     );
     let lake = tempfile::tempdir().unwrap();
-    assert_eq!(
-        ingest(src.path().to_str().unwrap(), lake.path(), &[])
-            .status
-            .code(),
-        Some(0)
-    );
+    ingest_ok(src.path(), lake.path());
     let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_trailscope"))
         .args(["sql", "-i", "--lake", lake.path().to_str().unwrap()])
