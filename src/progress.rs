@@ -91,3 +91,13 @@ pub fn eprint_line(line: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     });
 }
+
+/// A bar over the rules of a detect run; the message names the last rule finished.
+pub fn rules(total: u64) -> ProgressBar {
+    let pb = bars().add(ProgressBar::new(total));
+    pb.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} rules {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}

@@ -13,12 +13,15 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
+use datafusion::scalar::ScalarValue;
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
@@ -50,8 +53,23 @@ pub const VIEWS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Which events of the lake a session sees; everything by default.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    /// Events at or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Events before this time.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Opens a query session over the lake at `lake`.
 pub async fn open(lake: &Path) -> Result<SessionContext> {
+    open_scoped(lake, Scope::default()).await
+}
+
+/// Opens a query session over the events of the lake at `lake` that lie in `scope`: the table
+/// `cloudtrail` (and every view over it) holds only those, with files of other days pruned.
+pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
     if !lake.join(META_DIR).is_dir() {
         bail!(
             "{} is not a trailscope lake (no {META_DIR}/ in it); build one with `trailscope ingest SOURCE --lake {}`",
@@ -64,21 +82,7 @@ pub async fn open(lake: &Path) -> Result<SessionContext> {
     if let Ok(writer) = crate::lake::Lake::open(lake) {
         drop(writer);
     }
-    let config = SessionConfig::new()
-        .with_information_schema(true)
-        .with_default_catalog_and_schema("trailscope", "public");
-    // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.
-    let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(AthenaBooleans)];
-    rules.extend(Analyzer::new().rules);
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_default_features()
-        .with_analyzer_rules(rules)
-        .build();
-    let mut ctx = SessionContext::new_with_state(state);
-    datafusion_functions_json::register_all(&mut ctx).context("registering the JSON functions")?;
-    functions::register(&ctx);
-
+    let ctx = context()?;
     let table_dir = lake.join(TABLE_DIR);
     std::fs::create_dir_all(&table_dir).ok();
     let table_dir = table_dir
@@ -98,9 +102,69 @@ pub async fn open(lake: &Path) -> Result<SessionContext> {
         .with_listing_options(options)
         .with_schema(schema::file_schema());
     let table = ListingTable::try_new(config).context("opening the cloudtrail table")?;
-    ctx.register_table(TABLE, Arc::new(table))
-        .context("registering the cloudtrail table")?;
+    finish(ctx, Arc::new(table), scope).await
+}
 
+/// A session whose `cloudtrail` table is empty but has the lake's schema: enough to plan and
+/// lint queries without a lake.
+pub async fn open_schema_only() -> Result<SessionContext> {
+    let ctx = context()?;
+    let table = MemTable::try_new(schema::table_schema(), vec![vec![]])
+        .context("creating an empty cloudtrail table")?;
+    finish(ctx, Arc::new(table), Scope::default()).await
+}
+
+/// A context with trailscope's configuration, analyzer rule and functions, and no tables.
+fn context() -> Result<SessionContext> {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_default_catalog_and_schema("trailscope", "public");
+    // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.
+    let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(AthenaBooleans)];
+    rules.extend(Analyzer::new().rules);
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_analyzer_rules(rules)
+        .build();
+    let mut ctx = SessionContext::new_with_state(state);
+    datafusion_functions_json::register_all(&mut ctx).context("registering the JSON functions")?;
+    functions::register(&ctx);
+    Ok(ctx)
+}
+
+/// Registers `table` as `cloudtrail`, narrowed to `scope`, and the views over it.
+async fn finish(
+    ctx: SessionContext,
+    table: Arc<dyn TableProvider>,
+    scope: Scope,
+) -> Result<SessionContext> {
+    let mut filters = Vec::new();
+    let micros = |t: chrono::DateTime<chrono::Utc>| {
+        lit(ScalarValue::TimestampMicrosecond(
+            Some(t.timestamp_micros()),
+            Some("UTC".into()),
+        ))
+    };
+    // The day filters prune whole partitions; the time filters are exact.
+    if let Some(since) = scope.since {
+        filters.push(col(schema::PART_DAY).gt_eq(lit(since.format("%Y-%m-%d").to_string())));
+        filters.push(col(schema::EVENT_TIME).gt_eq(micros(since)));
+    }
+    if let Some(until) = scope.until {
+        filters.push(col(schema::PART_DAY).lt_eq(lit(until.format("%Y-%m-%d").to_string())));
+        filters.push(col(schema::EVENT_TIME).lt(micros(until)));
+    }
+    let provider = match filters.into_iter().reduce(Expr::and) {
+        None => table,
+        Some(filter) => ctx
+            .read_table(table)
+            .and_then(|df| df.filter(filter))
+            .context("narrowing the cloudtrail table to --since/--until")?
+            .into_view(),
+    };
+    ctx.register_table(TABLE, provider)
+        .context("registering the cloudtrail table")?;
     for (name, sql) in VIEWS {
         let df = ctx
             .sql(&format!("CREATE VIEW {name} AS {sql}"))

@@ -1,10 +1,12 @@
-//! The command line: global options and one module per subcommand (`ingest`, `sql`; `detect`
-//! and the rest arrive with their own modules).
+//! The command line: global options and one module per subcommand (`ingest`, `sql`, `detect`,
+//! `packs`).
 //!
 //! Each subcommand module owns its argument struct and a `run` that returns the process exit
 //! status. This module only declares and dispatches.
 
+pub mod detect;
 pub mod ingest;
+pub mod packs;
 pub mod sql;
 
 use std::process::ExitCode;
@@ -44,6 +46,10 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     /// Query the lake with SQL: an interactive shell, or batch from -e, -f or stdin.
     Sql(sql::SqlArgs),
+    /// Run the detection packs over the lake (or raw logs) and print findings.
+    Detect(detect::DetectArgs),
+    /// List, show and lint detection rules.
+    Packs(packs::PacksArgs),
 }
 
 /// `--lake`, shared by every command that reads or writes a lake.
@@ -73,5 +79,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Ingest(args) => ingest::run(args),
         Command::Sql(args) => sql::run(args),
+        Command::Detect(args) => detect::run(args),
+        Command::Packs(args) => packs::run(args),
     }
 }

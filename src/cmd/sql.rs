@@ -127,7 +127,7 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
 }
 
 /// Ingests a raw source into its cache lake and returns the lake.
-async fn cache_ingest(source: &str, aws: &AwsArgs) -> Result<PathBuf> {
+pub async fn cache_ingest(source: &str, aws: &AwsArgs) -> Result<PathBuf> {
     let lake = cache_lake(source)?;
     let mut opts = Options::new(vec![source.to_owned()], lake.clone());
     opts.s3 = aws.clone().into();

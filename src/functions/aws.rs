@@ -18,6 +18,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
         string_fn("arn_service", 1, |a| arn_part(a[0], 2)),
         string_fn("arn_resource", 1, |a| arn_part(a[0], 5)),
         string_fn("lambda_api", 1, |a| Some(lambda_api(a[0]).to_owned())),
+        string_fn("lambda_function", 1, |a| lambda_function(a[0])),
         bool_fn("ip_in_cidr", 2, |a| ip_in_cidr(a[0], a[1])),
         bool_fn("is_private_ip", 1, |a| is_private_ip(a[0])),
         actor_udf(),
@@ -49,6 +50,20 @@ pub fn lambda_api(name: &str) -> &str {
     } else {
         name
     }
+}
+
+/// A Lambda function's bare name from what `functionName` may hold: `f`, `f:alias`,
+/// `123456789012:function:f`, or `arn:aws:lambda:region:account:function:f[:qualifier]`.
+pub fn lambda_function(name: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return None;
+    }
+    let rest = match name.find("function:") {
+        Some(i) => &name[i + "function:".len()..],
+        None => name,
+    };
+    rest.split(':').next().map(str::to_owned)
 }
 
 /// Whether `ip` lies in `cidr`; `None` when either does not parse.
@@ -265,6 +280,20 @@ mod tests {
         assert_eq!(lambda_api("Getv2"), "Getv2");
         assert_eq!(lambda_api("20150331"), "20150331");
         assert_eq!(lambda_api(""), "");
+    }
+
+    #[test]
+    fn lambda_function_names() {
+        for f in [
+            "orders",
+            "orders:prod",
+            "123456789012:function:orders",
+            "arn:aws:lambda:us-east-1:123456789012:function:orders",
+            "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST",
+        ] {
+            assert_eq!(lambda_function(f).as_deref(), Some("orders"), "{f}");
+        }
+        assert_eq!(lambda_function(" "), None);
     }
 
     #[test]

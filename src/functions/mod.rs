@@ -3,7 +3,7 @@
 //! - Athena's spellings, so that published Athena CloudTrail queries run with at most their table
 //!   name changed ([`athena`]): `json_extract_scalar`, `json_extract`, `from_iso8601_timestamp`,
 //!   `date_diff`, `date_add`, and `readonly = 'false'` against the typed boolean columns.
-//! - AWS helpers ([`aws`]): ARN parts, `actor`, `lambda_api`, `ip_in_cidr`, `is_private_ip`.
+//! - AWS helpers ([`aws`]): ARN parts, `actor`, `lambda_api`, `lambda_function`, `ip_in_cidr`, `is_private_ip`.
 //!
 //! The JSON functions of `datafusion-functions-json` are registered by the session. This module
 //! only defines functions; it runs no queries.
@@ -82,6 +82,11 @@ pub const DOCS: &[Doc] = &[
         name: "lambda_api",
         signature: "(eventname) -> string",
         about: "a Lambda eventName without its API version suffix (UpdateFunctionCode20150331v2 -> UpdateFunctionCode)",
+    },
+    Doc {
+        name: "lambda_function",
+        signature: "(name or arn) -> string",
+        about: "a Lambda function's bare name from a name, a partial or full ARN, with or without a version or alias",
     },
     Doc {
         name: "ip_in_cidr",

@@ -1,0 +1,244 @@
+//! `trailscope detect`: runs the detection packs over a lake (or raw logs) and prints findings.
+//!
+//! Opens one [`crate::session`] narrowed to `--since/--until`, selects rules from the built-in
+//! packs and `--packs-dir` ([`crate::packs`]), runs them ([`crate::detect`]) and writes the
+//! findings ([`crate::report`]). Exit status: 0 no findings at or above `--fail-on`, 1 there are,
+//! 2 on error (including a rule that could not run; the other rules' findings are still printed).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::ingest::AwsArgs;
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, LakeArg};
+use crate::packs::{self, Overrides, Severity};
+use crate::report::{self, FindingFormat};
+use crate::{detect, session};
+
+const EXAMPLES: &str = "\
+Examples:
+  # Every built-in pack over the shipped sample (ingested into a cache lake first)
+  trailscope detect sample-logs
+
+  # Over a lake, one pack and one more rule, high and critical only
+  trailscope detect --lake ./case42 --pack lambda --rule iam-admin-policy-attached --min-severity high
+
+  # In CI or a SIEM pipeline: SARIF to a file, exit 1 only for high or worse
+  trailscope detect --lake ./case42 --format sarif --output findings.sarif --fail-on high
+
+  # A lower threshold for one rule, and your own pack beside the built-in ones
+  trailscope detect --lake ./case42 --param data-secrets-bulk-read.min_secrets=3 --packs-dir ./my-packs
+
+Severities: info < low < medium < high < critical. `trailscope packs list` shows the rules and
+`trailscope packs show ID` one rule's SQL and thresholds.
+
+Exit status: 0 no findings at or above --fail-on; 1 findings; 2 error (a rule that could not run
+is named, and the other rules' findings are still printed).";
+
+/// When detect exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Info,
+    /// Low or worse.
+    Low,
+    /// Medium or worse.
+    Medium,
+    /// High or worse.
+    High,
+    /// Critical only.
+    Critical,
+    /// Never: exit 0 whatever is found.
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// Options of `trailscope detect`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct DetectArgs {
+    /// Raw logs to scan instead of --lake (s3://bucket/prefix or a directory): ingested into a
+    /// cache lake first, and reused incrementally next time.
+    #[arg(value_name = "SOURCE")]
+    pub source: Option<String>,
+
+    #[command(flatten)]
+    pub lake: LakeArg,
+
+    /// Run this pack (repeatable); all packs when neither --pack nor --rule is given.
+    #[arg(long = "pack", value_name = "PACK", help_heading = "Choosing rules")]
+    pub packs: Vec<String>,
+
+    /// Run this rule (repeatable).
+    #[arg(long = "rule", value_name = "ID", help_heading = "Choosing rules")]
+    pub rules: Vec<String>,
+
+    /// Only rules of this severity or worse.
+    #[arg(long, value_enum, default_value_t = Severity::Info, value_name = "SEVERITY", help_heading = "Choosing rules")]
+    pub min_severity: Severity,
+
+    /// Also load the rules under DIR (repeatable): its .sql files, or one pack per
+    /// sub-directory. A rule with a built-in rule's id replaces it.
+    #[arg(
+        long = "packs-dir",
+        value_name = "DIR",
+        env = "TRAILSCOPE_PACKS_DIR",
+        help_heading = "Choosing rules"
+    )]
+    pub packs_dirs: Vec<PathBuf>,
+
+    /// Override a rule threshold: NAME=VALUE for every rule that has it, or RULE.NAME=VALUE
+    /// (repeatable). `trailscope packs show ID` lists a rule's thresholds.
+    #[arg(
+        long = "param",
+        value_name = "[RULE.]NAME=VALUE",
+        help_heading = "Choosing rules"
+    )]
+    pub params: Vec<String>,
+
+    /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span back from now such
+    /// as 7d or 36h).
+    #[arg(long, value_parser = parse_time, value_name = "WHEN", help_heading = "Choosing events")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Only events before WHEN (a bare date includes that whole day).
+    #[arg(long, value_parser = parse_until, value_name = "WHEN", help_heading = "Choosing events")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// How findings are printed (default: table on stdout, or by --output's extension).
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
+    pub format: Option<FindingFormat>,
+
+    /// Write findings to FILE instead of stdout (.json, .ndjson, .csv, .sarif or .txt).
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 only when a finding at or above this severity exists.
+    #[arg(long, value_enum, default_value_t = FailOn::Info, value_name = "SEVERITY", help_heading = "Output")]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Runs `trailscope detect`.
+pub fn run(args: DetectArgs) -> Result<ExitCode> {
+    let catalogue = packs::catalogue(&args.packs_dirs)?;
+    let rules = packs::select(catalogue, &args.packs, &args.rules, args.min_severity)?;
+    let overrides = Overrides::parse(&args.params)?;
+    overrides.check(&rules)?;
+    let format = args
+        .format
+        .or_else(|| args.output.as_deref().and_then(FindingFormat::from_path))
+        .unwrap_or_default();
+    let runtime = super::runtime()?;
+    let started = Instant::now();
+    let outcomes = runtime.block_on(async {
+        let lake = match &args.source {
+            Some(source) => super::sql::cache_ingest(source, &args.aws).await?,
+            None => args.lake.dir.clone(),
+        };
+        let scope = session::Scope {
+            since: args.since,
+            until: args.until,
+        };
+        let ctx = session::open_scoped(&lake, scope).await?;
+        let bar = crate::progress::rules(rules.len() as u64);
+        let outcomes = detect::run(&ctx, rules, &overrides, |o| {
+            bar.inc(1);
+            bar.set_message(o.rule.id.clone());
+        })
+        .await;
+        bar.finish_and_clear();
+        anyhow::Ok(outcomes)
+    })?;
+    let took = started.elapsed();
+    match &args.output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating the findings file {}", path.display()))?,
+            );
+            report::write(&mut file, &outcomes, format, took)?;
+            file.flush()
+                .with_context(|| format!("writing the findings file {}", path.display()))?;
+            let n = detect::findings(&outcomes).len();
+            crate::progress::eprint_line(&format!("{n} findings written to {}", path.display()));
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            report::write(&mut out, &outcomes, format, took)?;
+            out.flush()?;
+        }
+    }
+    let mut failed = false;
+    for o in &outcomes {
+        if let Err(e) = &o.result {
+            log::error!("rule {} could not run: {e:#}", o.rule.id);
+            failed = true;
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    let over = args.fail_on.threshold().is_some_and(|min| {
+        detect::findings(&outcomes)
+            .iter()
+            .any(|f| f.severity >= min)
+    });
+    Ok(ExitCode::from(if over { EXIT_FOUND } else { EXIT_OK }))
+}
+
+/// `--since`: a date (its start), an RFC 3339 time, or a span back from now.
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(t.and_utc());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time, or a span like 7d or 36h")
+    })?;
+    let span = match unit {
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        "w" => chrono::Duration::weeks(n),
+        _ => {
+            return Err(format!(
+                "{s:?}: the span unit must be m, h, d or w (for example 36h)"
+            ));
+        }
+    };
+    Ok(chrono::Utc::now() - span)
+}
+
+/// `--until`: like `--since`, but a bare date means the end of that day.
+pub fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let t = parse_time(s)?;
+    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+        return Ok(t + chrono::Duration::days(1));
+    }
+    Ok(t)
+}

@@ -1,0 +1,207 @@
+//! `trailscope packs`: list the detection rules, show one, or lint rule files.
+//!
+//! `list` and `show` read the built-in packs plus `--packs-dir`; `lint` parses each rule file's
+//! header and plans its query against the lake's schema (no lake needed), so a misspelt column
+//! or a missing finding column fails before the rule ever runs. Exit status: 0 clean, 1 lint
+//! problems, 2 error.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+
+use super::{EXIT_FOUND, EXIT_OK};
+use crate::packs::{self, Rule};
+use crate::session;
+
+/// Options of `trailscope packs`.
+#[derive(Debug, Args)]
+pub struct PacksArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: PacksCommand,
+}
+
+/// The `packs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PacksCommand {
+    /// List the rules: id, severity, pack, MITRE techniques, title.
+    List {
+        /// Only this pack (repeatable).
+        #[arg(long = "pack", value_name = "PACK")]
+        packs: Vec<String>,
+        /// Also the rules under DIR (repeatable).
+        #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
+        packs_dirs: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one rule: its header, thresholds and SQL (the SQL runs as-is in `trailscope sql`).
+    Show {
+        /// The rule's id.
+        id: String,
+        /// Also the rules under DIR (repeatable).
+        #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
+        packs_dirs: Vec<PathBuf>,
+    },
+    /// Check rule files: header fields, thresholds, and that the query plans against the lake
+    /// schema and returns every finding column. Without DIR, checks the built-in packs.
+    Lint {
+        /// Directories (or single .sql files) to check.
+        #[arg(value_name = "DIR")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+/// Runs `trailscope packs`.
+pub fn run(args: PacksArgs) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    match args.command {
+        PacksCommand::List {
+            packs,
+            packs_dirs,
+            json,
+        } => {
+            let rules = packs::select(
+                packs::catalogue(&packs_dirs)?,
+                &packs,
+                &[],
+                packs::Severity::Info,
+            )?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &rules)?;
+                writeln!(out)?;
+            } else {
+                list(&mut out, &rules)?;
+            }
+        }
+        PacksCommand::Show { id, packs_dirs } => {
+            let rules = packs::catalogue(&packs_dirs)?;
+            let Some(rule) = rules.iter().find(|r| r.id == id) else {
+                let hint = packs::nearest(&id, rules.iter().map(|r| r.id.as_str()))
+                    .map(|n| format!(" (did you mean {n}?)"))
+                    .unwrap_or_default();
+                bail!("no rule with id {id:?}{hint}; `trailscope packs list` shows them all");
+            };
+            show(&mut out, rule)?;
+        }
+        PacksCommand::Lint { paths } => {
+            let problems = super::runtime()?.block_on(lint(&mut out, &paths))?;
+            return Ok(ExitCode::from(if problems == 0 {
+                EXIT_OK
+            } else {
+                EXIT_FOUND
+            }));
+        }
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The rule table of `packs list` and the shell's `\packs`.
+pub fn list(out: &mut dyn Write, rules: &[Rule]) -> Result<()> {
+    let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    writeln!(
+        out,
+        "{:<width$}  {:<8}  {:<8}  {:<16}  title",
+        "id", "severity", "pack", "mitre"
+    )?;
+    for r in rules {
+        writeln!(
+            out,
+            "{:<width$}  {:<8}  {:<8}  {:<16}  {}",
+            r.id,
+            r.severity.as_str(),
+            r.pack,
+            r.mitre.join(","),
+            r.title
+        )?;
+    }
+    writeln!(out, "({} rules)", rules.len())?;
+    Ok(())
+}
+
+/// One rule in full.
+pub fn show(out: &mut dyn Write, r: &Rule) -> Result<()> {
+    writeln!(out, "id:              {}", r.id)?;
+    writeln!(out, "title:           {}", r.title)?;
+    writeln!(out, "severity:        {}", r.severity)?;
+    writeln!(out, "pack:            {} ({})", r.pack, r.origin)?;
+    writeln!(out, "mitre:           {}", r.mitre.join(", "))?;
+    writeln!(out, "description:     {}", r.description)?;
+    if !r.false_positives.is_empty() {
+        writeln!(out, "false positives: {}", r.false_positives)?;
+    }
+    for reference in &r.references {
+        writeln!(out, "reference:       {reference}")?;
+    }
+    for p in &r.params {
+        writeln!(
+            out,
+            "param:           {} = {}  ({}; override with --param {}.{}=VALUE)",
+            p.name, p.default, p.about, r.id, p.name
+        )?;
+    }
+    writeln!(out, "\n{};", r.sql)?;
+    Ok(())
+}
+
+/// Lints the rule files under `paths` (the built-in packs when empty); prints one line per
+/// file and returns the number of problems.
+async fn lint(out: &mut dyn Write, paths: &[PathBuf]) -> Result<usize> {
+    let ctx = session::open_schema_only().await?;
+    let mut parsed: Vec<Result<Rule, String>> = Vec::new();
+    if paths.is_empty() {
+        parsed.extend(packs::builtin()?.into_iter().map(Ok));
+    }
+    for path in paths {
+        let files = if path.is_dir() {
+            packs::rule_files(path)?
+        } else {
+            vec![("custom".to_owned(), path.clone())]
+        };
+        for (pack, file) in files {
+            let origin = file.display().to_string();
+            parsed.push(
+                std::fs::read_to_string(&file)
+                    .map_err(|e| format!("{origin}: {e}"))
+                    .and_then(|text| {
+                        Rule::parse(&text, &pack, &origin).map_err(|e| format!("{e:#}"))
+                    }),
+            );
+        }
+    }
+    let mut problems = 0;
+    let mut ids: std::collections::BTreeMap<String, String> = Default::default();
+    for rule in &parsed {
+        match rule {
+            Err(e) => {
+                problems += 1;
+                writeln!(out, "FAIL {e}")?;
+            }
+            Ok(rule) => {
+                let mut found = packs::lint(&ctx, rule).await;
+                if let Some(first) = ids.insert(rule.id.clone(), rule.origin.clone()) {
+                    found.push(format!("id {} is also used by {first}", rule.id));
+                }
+                if found.is_empty() {
+                    writeln!(out, "ok   {} ({})", rule.id, rule.origin)?;
+                } else {
+                    problems += found.len();
+                    for p in found {
+                        writeln!(out, "FAIL {} ({}): {p}", rule.id, rule.origin)?;
+                    }
+                }
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{} rule files, {problems} problem{}",
+        parsed.len(),
+        if problems == 1 { "" } else { "s" }
+    )?;
+    Ok(problems)
+}

@@ -1,0 +1,224 @@
+//! Detect step: runs detection rules in one query session and collects their findings.
+//!
+//! Input: a session over the lake ([`crate::session`]) and the selected [`Rule`]s. Output: one
+//! [`Outcome`] per rule, holding its [`Finding`]s or the error that stopped it. Rules run a few
+//! at a time over the same session, so the lake's file listing and metadata are read once; a
+//! rule that fails is reported and the others go on.
+//!
+//! This module does not print; `report` does.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::packs::{FINDING_COLUMNS, Overrides, Rule, Severity, finding_type};
+
+/// One finding: a rule's row, with the rule's identity attached.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule_id: String,
+    /// The rule's title.
+    pub title: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's MITRE ATT&CK techniques.
+    pub mitre: Vec<String>,
+    /// The rule's pack.
+    pub pack: String,
+    /// Time of the first evidence event (RFC 3339, UTC).
+    pub first_seen: String,
+    /// Time of the last evidence event.
+    pub last_seen: String,
+    /// The account the events were recorded in.
+    pub account: String,
+    /// The region of the events.
+    pub region: String,
+    /// Who acted, as a readable label (`user/alice`, `role/deployer/session`).
+    pub actor: String,
+    /// The actor's ARN, when CloudTrail gives one.
+    pub actor_arn: String,
+    /// How many events the finding rests on.
+    pub event_count: i64,
+    /// The eventIDs of the evidence, in time order.
+    pub eventids: Vec<String>,
+    /// The objects (s3:// URIs or files) the evidence came from.
+    pub source_uris: Vec<String>,
+    /// One line a responder can read aloud.
+    pub summary: String,
+}
+
+/// What running one rule gave.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The rule.
+    pub rule: Arc<Rule>,
+    /// Its findings, or why it could not run.
+    pub result: Result<Vec<Finding>>,
+    /// How long it took.
+    pub took: Duration,
+}
+
+/// How many rules run at once: each rule's plan is itself parallel, so two keep both cores busy
+/// while one waits on a pipeline breaker.
+const CONCURRENT_RULES: usize = 2;
+
+/// Runs `rules` over `ctx`, calling `done` after each; outcomes come back in `rules` order.
+pub async fn run(
+    ctx: &SessionContext,
+    rules: Vec<Rule>,
+    overrides: &Overrides,
+    mut done: impl FnMut(&Outcome),
+) -> Vec<Outcome> {
+    let jobs = rules.into_iter().enumerate().map(|(i, rule)| {
+        let rule = Arc::new(rule);
+        async move {
+            let started = Instant::now();
+            let result = run_rule(ctx, &rule, overrides).await;
+            (
+                i,
+                Outcome {
+                    rule,
+                    result,
+                    took: started.elapsed(),
+                },
+            )
+        }
+    });
+    let mut stream = futures::stream::iter(jobs).buffer_unordered(CONCURRENT_RULES);
+    let mut out = Vec::new();
+    while let Some((i, outcome)) = stream.next().await {
+        done(&outcome);
+        out.push((i, outcome));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, o)| o).collect()
+}
+
+/// Runs one rule and reads its rows as findings.
+pub async fn run_rule(
+    ctx: &SessionContext,
+    rule: &Rule,
+    overrides: &Overrides,
+) -> Result<Vec<Finding>> {
+    let sql = rule.render(overrides)?;
+    let df = ctx
+        .sql(&sql)
+        .await
+        .map_err(|e| crate::exec::explain(&e.to_string()))
+        .with_context(|| format!("planning rule {} ({})", rule.id, rule.origin))?;
+    let batches = df
+        .collect()
+        .await
+        .map_err(|e| anyhow!("{}", crate::exec::explain(&e.to_string())))
+        .with_context(|| format!("running rule {} ({})", rule.id, rule.origin))?;
+    let mut findings = Vec::new();
+    for batch in &batches {
+        findings.extend(
+            read_findings(rule, batch)
+                .with_context(|| format!("reading the results of rule {}", rule.id))?,
+        );
+    }
+    Ok(findings)
+}
+
+/// The rows of `batch` as findings of `rule`.
+fn read_findings(rule: &Rule, batch: &RecordBatch) -> Result<Vec<Finding>> {
+    let column = |name: &str| -> Result<Arc<dyn Array>> {
+        let array = batch.column_by_name(name).ok_or_else(|| {
+            anyhow!("the query returns no column {name}; `trailscope packs lint` checks rule files")
+        })?;
+        let array = match (name, array.data_type()) {
+            // Times print as RFC 3339 in UTC whatever the unit.
+            ("first_seen" | "last_seen", DataType::Timestamp(_, _)) => cast(
+                &cast(
+                    array,
+                    &DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+                )?,
+                &DataType::Utf8,
+            )?,
+            _ => cast(array, &finding_type(name))?,
+        };
+        Ok(array)
+    };
+    let columns: Vec<(&str, Arc<dyn Array>)> = FINDING_COLUMNS
+        .iter()
+        .map(|(n, _)| column(n).map(|c| (*n, c)))
+        .collect::<Result<_>>()?;
+    let get = |name: &str| -> &Arc<dyn Array> {
+        &columns
+            .iter()
+            .find(|(n, _)| *n == name)
+            .expect("every finding column was read above")
+            .1
+    };
+    let text = |name: &str, row: usize| -> String {
+        let a = get(name).as_string::<i32>();
+        if a.is_null(row) {
+            String::new()
+        } else {
+            a.value(row).to_owned()
+        }
+    };
+    let list = |name: &str, row: usize| -> Vec<String> {
+        let a = get(name).as_list::<i32>();
+        if a.is_null(row) {
+            return Vec::new();
+        }
+        let values = a.value(row);
+        let values = values.as_string::<i32>();
+        let mut v: Vec<String> = values.iter().flatten().map(str::to_owned).collect();
+        if name == "source_uris" {
+            v.sort();
+            v.dedup();
+        }
+        v
+    };
+    let counts = get("event_count").as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    Ok((0..batch.num_rows())
+        .map(|row| Finding {
+            rule_id: rule.id.clone(),
+            title: rule.title.clone(),
+            severity: rule.severity,
+            mitre: rule.mitre.clone(),
+            pack: rule.pack.clone(),
+            first_seen: text("first_seen", row).replace(' ', "T"),
+            last_seen: text("last_seen", row).replace(' ', "T"),
+            account: text("account", row),
+            region: text("region", row),
+            actor: text("actor", row),
+            actor_arn: text("actor_arn", row),
+            event_count: if counts.is_null(row) {
+                0
+            } else {
+                counts.value(row)
+            },
+            eventids: list("eventids", row),
+            source_uris: list("source_uris", row),
+            summary: text("summary", row),
+        })
+        .collect())
+}
+
+/// All findings of `outcomes`, in time order (then most severe first, then by rule).
+pub fn findings(outcomes: &[Outcome]) -> Vec<&Finding> {
+    let mut all: Vec<&Finding> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .flatten()
+        .collect();
+    all.sort_by(|a, b| {
+        a.first_seen
+            .cmp(&b.first_seen)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.rule_id.cmp(&b.rule_id))
+    });
+    all
+}
