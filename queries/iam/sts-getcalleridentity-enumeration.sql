@@ -1,0 +1,51 @@
+-- id: sts-getcalleridentity-enumeration
+-- title: GetCallerIdentity followed by enumeration
+-- severity: medium
+-- mitre: T1087.004, T1580, T1526
+-- description: GetCallerIdentity ("whoami") by an access key, then List*, Get* or Describe* calls
+--   on at least min_apis different APIs by the same key within the window. The first minutes of a
+--   leaked key in an attacker's hands: check it works, then map the account.
+-- false_positives: inventory and security tools that start with GetCallerIdentity
+-- param: min_apis = 8 | distinct read APIs after GetCallerIdentity
+-- param: window = '15 minutes' | how long after GetCallerIdentity
+WITH whoami AS (
+  SELECT eventtime, eventid, source_uri, account, region,
+         actor(useridentity) AS actor, useridentity.arn AS actor_arn,
+         coalesce(useridentity.accesskeyid, useridentity.arn) AS key
+  FROM cloudtrail
+  WHERE eventsource = 'sts.amazonaws.com' AND eventname = 'GetCallerIdentity'
+),
+reads AS (
+  SELECT eventtime, eventid, source_uri, account,
+         coalesce(useridentity.accesskeyid, useridentity.arn) AS key,
+         concat(eventsource, ':', lambda_api(eventname)) AS api
+  FROM cloudtrail
+  WHERE (eventname LIKE 'List%' OR eventname LIKE 'Get%' OR eventname LIKE 'Describe%')
+    AND eventname <> 'GetCallerIdentity'
+),
+first_whoami AS (
+  SELECT account, key, min(eventtime) AS t0 FROM whoami GROUP BY account, key
+),
+followed AS (
+  SELECT r.* FROM reads r JOIN first_whoami w ON r.account = w.account AND r.key = w.key
+  WHERE r.eventtime > w.t0 AND r.eventtime <= w.t0 + INTERVAL '15 minutes' /* window */
+),
+hits AS (
+  SELECT account, key, count(DISTINCT api) AS apis FROM followed GROUP BY account, key
+  HAVING count(DISTINCT api) >= 8 /* min_apis */
+),
+evidence AS (
+  SELECT w.eventtime, w.eventid, w.source_uri, w.account, w.key FROM whoami w
+  JOIN first_whoami f ON w.account = f.account AND w.key = f.key AND w.eventtime = f.t0
+  UNION ALL
+  SELECT eventtime, eventid, source_uri, account, key FROM followed
+)
+SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(w.region) AS region,
+       min(w.actor) AS actor, min(w.actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
+       concat(min(w.actor), ' (key ', e.key, ') asked GetCallerIdentity, then called ', min(h.apis),
+              ' different List/Get/Describe APIs') AS summary
+FROM evidence e
+JOIN hits h ON e.account = h.account AND e.key = h.key
+JOIN whoami w ON e.account = w.account AND e.key = w.key
+GROUP BY e.account, e.key
