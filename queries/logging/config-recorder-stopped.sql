@@ -1,0 +1,20 @@
+-- id: config-recorder-stopped
+-- title: AWS Config recording stopped
+-- severity: high
+-- mitre: T1562.001
+-- description: StopConfigurationRecorder, DeleteConfigurationRecorder or DeleteDeliveryChannel:
+--   resource changes are no longer recorded, and Config rules stop evaluating them.
+-- false_positives: Config set-up being rebuilt by infrastructure code
+WITH ev AS (
+  SELECT eventtime, eventid, source_uri, account, region,
+         actor(useridentity) AS actor, useridentity.arn AS actor_arn, eventname
+  FROM cloudtrail
+  WHERE eventsource = 'config.amazonaws.com' AND errorcode IS NULL
+    AND eventname IN ('StopConfigurationRecorder', 'DeleteConfigurationRecorder', 'DeleteDeliveryChannel')
+)
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       array_agg(DISTINCT source_uri) AS source_uris,
+       concat(actor, ' stopped AWS Config recording in ', region, ' (', array_to_string(array_agg(DISTINCT eventname), ', '), ')') AS summary
+FROM ev
+GROUP BY account, region, actor, actor_arn
