@@ -18,7 +18,7 @@ WITH ev AS (
     AND errorcode IS NULL
 ),
 named AS (
-  SELECT *, (regexp_match(regexp_replace(doc, account, '', 'g'), '(arn:aws[a-z-]*:iam::|"AWS"\s*:\s*(\[[^\]]*)?")([0-9]{12})'))[3] AS outsider
+  SELECT *, (regexp_match(regexp_replace(doc, account, '', 'g'), '(?:arn:aws[a-z-]*:iam::|"AWS"\s*:\s*(?:\[[^\]]*)?")([0-9]{12})'))[1] AS outsider
   FROM ev
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,

@@ -5,5 +5,6 @@ mod common;
 mod crash;
 mod lossless;
 mod repl;
+mod rules;
 mod s3;
 mod sql;
