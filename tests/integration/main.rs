@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod crash;
+mod detect;
 mod lossless;
 mod repl;
 mod rules;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use crate::common::*;
 
 /// One lake of the shipped sample, ingested once for all the SQL tests.
-fn sample_lake() -> &'static Path {
+pub fn sample_lake() -> &'static Path {
     static LAKE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     &LAKE
         .get_or_init(|| {

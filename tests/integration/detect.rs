@@ -1,0 +1,371 @@
+//! `trailscope detect` and `trailscope packs` from the command line: the sample incident, output
+//! formats, exit codes, thresholds, user packs and linting.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::sql::sample_lake;
+
+fn detect(args: &[&str]) -> std::process::Output {
+    let lake = sample_lake().to_str().unwrap().to_owned();
+    let mut all = vec!["detect", "--lake", lake.as_str()];
+    all.extend_from_slice(args);
+    trailscope(&all)
+}
+
+fn json_findings(out: &std::process::Output) -> Vec<Value> {
+    serde_json::from_slice::<Vec<Value>>(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", describe(out)))
+}
+
+/// The planted incident, step by step, in the order the story happens.
+const INCIDENT: &[&str] = &[
+    "sts-getcalleridentity-enumeration",
+    "iam-accessdenied-burst",
+    "iam-backdoor-user",
+    "iam-admin-policy-attached",
+    "iam-access-key-for-other-user",
+    "iam-login-profile-for-other-user",
+    "sts-assumerole-new-caller",
+    "lambda-code-updated-by-new-identity",
+    "lambda-layer-foreign-account",
+    "lambda-env-changed",
+    "lambda-permission-public",
+    "lambda-url-auth-none",
+    "lambda-invoke-spike",
+    "lambda-invoke-new-principal",
+    "secrets-bulk-read",
+    "logs-lambda-log-group-tampered",
+    "guardduty-disabled",
+    "cloudtrail-stop-logging",
+    "signin-console-no-mfa",
+    "root-api-activity",
+];
+
+#[test]
+fn sample_incident_is_found_in_order_and_nothing_else() {
+    let out = detect(&["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let findings = json_findings(&out);
+    let ids: Vec<&str> = findings
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    // Same-second findings may come in either order; the story's order is by first_seen.
+    let mut sorted = ids.clone();
+    sorted.sort_by_key(|id| INCIDENT.iter().position(|i| i == id).unwrap_or(usize::MAX));
+    assert_eq!(sorted, INCIDENT, "findings: {ids:?}");
+    let times: Vec<&str> = findings
+        .iter()
+        .map(|f| f["first_seen"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    for f in &findings {
+        // Every finding is in the attacked account, and its evidence is in the lake.
+        assert_eq!(f["account"], "111122223333", "{f}");
+        assert!(
+            f["source_uris"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("sample-logs/")
+                || f["source_uris"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("sample-logs"),
+            "{f}"
+        );
+        assert!(!f["eventids"].as_array().unwrap().is_empty());
+        assert!(!f["summary"].as_str().unwrap().is_empty());
+    }
+    let spike = findings
+        .iter()
+        .find(|f| f["rule_id"] == "lambda-invoke-spike")
+        .unwrap();
+    assert_eq!(spike["event_count"], 300);
+    assert_eq!(spike["actor"], "role/lambda-deployer/deploy-7731");
+}
+
+#[test]
+fn table_groups_by_severity_with_pack_lines() {
+    let out = detect(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let critical = text.find("CRITICAL (").expect("a critical group");
+    let high = text.find("HIGH (").expect("a high group");
+    let medium = text.find("MEDIUM (").expect("a medium group");
+    assert!(critical < high && high < medium, "{text}");
+    for pack in ["lambda", "iam", "signin", "logging", "data"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(pack) && l.contains("rules")),
+            "{pack}: {text}"
+        );
+    }
+    assert!(text.contains("20 findings from 62 rules"), "{text}");
+}
+
+#[test]
+fn exit_codes_follow_fail_on_and_errors() {
+    // Only medium findings in the iam pack's enumeration rules: --fail-on high passes.
+    let out = detect(&[
+        "--rule",
+        "sts-getcalleridentity-enumeration",
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sts-getcalleridentity-enumeration"));
+    let out = detect(&["--rule", "sts-getcalleridentity-enumeration"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    // No findings at all.
+    let out = detect(&["--rule", "organizations-leave"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // A window with no incident in it.
+    let out = detect(&["--since", "2024-03-06", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(json_findings(&out).len(), 0);
+    // Errors: an unknown rule, a lake that is not there, a threshold no rule has.
+    let out = detect(&["--rule", "lambda-url-auth-non"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did you mean lambda-url-auth-none"),
+        "{}",
+        describe(&out)
+    );
+    let out = trailscope(&["detect", "--lake", "/nonexistent/lake"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let out = detect(&["--param", "no_such_threshold=3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn thresholds_can_be_overridden() {
+    let out = detect(&[
+        "--rule",
+        "secrets-bulk-read",
+        "--format",
+        "json",
+        "--param",
+        "secrets-bulk-read.min_secrets=7",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(json_findings(&out).is_empty());
+    let out = detect(&[
+        "--rule",
+        "secrets-bulk-read",
+        "--format",
+        "json",
+        "--param",
+        "min_secrets=6",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(json_findings(&out).len(), 1);
+}
+
+#[test]
+fn sarif_has_the_required_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.sarif");
+    let out = detect(&["--output", file.to_str().unwrap(), "--pack", "logging"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let log: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    // Required by the SARIF 2.1.0 schema: version and runs; run.tool.driver.name; result.message.
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "trailscope");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 10);
+    for r in rules {
+        assert!(
+            r["id"].is_string() && r["shortDescription"]["text"].is_string(),
+            "{r}"
+        );
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for r in results {
+        assert!(
+            r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()),
+            "{r}"
+        );
+        let id = r["ruleId"].as_str().unwrap();
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], id);
+        assert!(["error", "warning", "note", "none"].contains(&r["level"].as_str().unwrap()));
+        assert!(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string());
+    }
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+#[test]
+fn csv_and_ndjson_carry_the_same_findings() {
+    let csv = detect(&["--pack", "data", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(text.starts_with("rule_id,title,severity,"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let nd = detect(&["--pack", "data", "--format", "ndjson"]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&nd.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["rule_id"], "secrets-bulk-read");
+    assert_eq!(lines[0]["event_count"], 6);
+}
+
+fn write_rule(dir: &Path, name: &str, text: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+const USER_RULE: &str = "\
+-- id: custom-office-logins
+-- title: Console logins
+-- severity: low
+-- description: every console login, to check the override machinery
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region,
+       actor(useridentity) AS actor, useridentity.arn AS actor_arn, count(*) AS event_count,
+       array_agg(eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(actor(useridentity), ' logged in') AS summary
+FROM cloudtrail WHERE eventname = 'ConsoleLogin'
+GROUP BY account, region, actor(useridentity), useridentity.arn
+";
+
+#[test]
+fn user_packs_add_rules_and_override_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let packs = dir.path().join("mine");
+    write_rule(&packs, "logins.sql", USER_RULE);
+    // Same id as a built-in rule, made never to match: it replaces the built-in one.
+    let quiet = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("queries/logging/cloudtrail-stop-logging.sql"),
+    )
+    .unwrap()
+    .replace("eventname = 'StopLogging'", "eventname = 'NoSuchEvent'");
+    write_rule(&packs, "stop.sql", &quiet);
+    let p = packs.to_str().unwrap();
+    let out = detect(&["--packs-dir", p, "--pack", "mine", "--format", "json"]);
+    let ids: Vec<String> = json_findings(&out)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.contains(&"custom-office-logins".to_owned()), "{ids:?}");
+    assert!(
+        !ids.contains(&"cloudtrail-stop-logging".to_owned()),
+        "{ids:?}"
+    );
+    let list = trailscope(&["packs", "list", "--packs-dir", p]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        text.contains("custom-office-logins") && text.contains("(63 rules)"),
+        "{text}"
+    );
+
+    // A broken user rule: lint names the file and the column, detect exits 2 but still reports.
+    write_rule(
+        &packs,
+        "broken.sql",
+        &USER_RULE
+            .replace("custom-office-logins", "custom-broken")
+            .replace("eventname =", "evnetname ="),
+    );
+    let lint = trailscope(&["packs", "lint", p]);
+    assert_eq!(lint.status.code(), Some(1), "{}", describe(&lint));
+    let text = String::from_utf8_lossy(&lint.stdout);
+    assert!(
+        text.contains("FAIL custom-broken")
+            && text.contains("evnetname")
+            && text.contains("eventname"),
+        "{text}"
+    );
+    let out = detect(&["--packs-dir", p, "--pack", "mine"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("custom-office-logins"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("custom-broken"));
+}
+
+#[test]
+fn every_query_file_is_embedded_and_lints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+    let mut on_disk = Vec::new();
+    for pack in std::fs::read_dir(&root).unwrap() {
+        let pack = pack.unwrap();
+        if pack.file_name() == "views" || !pack.path().is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(pack.path()).unwrap() {
+            let f = f.unwrap().path();
+            assert_eq!(
+                f.extension().and_then(|e| e.to_str()),
+                Some("sql"),
+                "only rule files belong in {}",
+                pack.path().display()
+            );
+            on_disk.push(std::fs::read_to_string(&f).unwrap());
+        }
+    }
+    let embedded: Vec<&str> = trailscope::packs::BUILTIN
+        .iter()
+        .map(|(_, _, text)| *text)
+        .collect();
+    assert_eq!(on_disk.len(), embedded.len());
+    for text in &on_disk {
+        assert!(
+            embedded.contains(&text.as_str()),
+            "not embedded: {}",
+            &text[..60]
+        );
+    }
+    assert!(embedded.len() >= 55);
+    let lint = trailscope(&["packs", "lint"]);
+    assert_eq!(lint.status.code(), Some(0), "{}", describe(&lint));
+    assert!(
+        String::from_utf8_lossy(&lint.stdout)
+            .contains(&format!("{} rule files, 0 problems", embedded.len()))
+    );
+}
+
+#[test]
+fn packs_show_prints_header_thresholds_and_sql() {
+    let out = trailscope(&["packs", "show", "secrets-bulk-read"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("severity:        high"), "{text}");
+    assert!(text.contains("param:           min_secrets = 5"), "{text}");
+    assert!(text.contains("GetSecretValue"), "{text}");
+    let out = trailscope(&["packs", "show", "secrets-bulk"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean secrets-bulk-read"));
+    let out = trailscope(&["packs", "list", "--pack", "signin"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(6 rules)"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn detect_straight_from_raw_logs() {
+    let cache = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let out = trailscope_with(
+        &[
+            "detect",
+            sample.to_str().unwrap(),
+            "--pack",
+            "logging",
+            "--format",
+            "json",
+        ],
+        &[("TRAILSCOPE_CACHE", cache.path().to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_eq!(json_findings(&out).len(), 3);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("truncated gzip stream"),
+        "the bad sample object is named: {err}"
+    );
+}
