@@ -120,30 +120,33 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
         writeln!(out)?;
     }
     // One line per pack.
-    let mut packs: BTreeMap<
-        &str,
-        (
-            usize,
-            usize,
-            BTreeMap<std::cmp::Reverse<Severity>, usize>,
-            usize,
-        ),
-    > = BTreeMap::new();
+    let mut packs: BTreeMap<&str, PackTally> = BTreeMap::new();
     for o in outcomes {
         let e = packs.entry(o.rule.pack.as_str()).or_default();
-        e.0 += 1;
+        e.rules += 1;
         match &o.result {
             Ok(found) => {
-                e.1 += found.len();
+                e.found += found.len();
                 for f in found {
-                    *e.2.entry(std::cmp::Reverse(f.severity)).or_default() += 1;
+                    *e.by_severity
+                        .entry(std::cmp::Reverse(f.severity))
+                        .or_default() += 1;
                 }
             }
-            Err(_) => e.3 += 1,
+            Err(_) => e.failed += 1,
         }
     }
     writeln!(out, "packs:")?;
-    for (pack, (rules, found, sevs, failed)) in &packs {
+    for (
+        pack,
+        PackTally {
+            rules,
+            found,
+            by_severity: sevs,
+            failed,
+        },
+    ) in &packs
+    {
         let detail: Vec<String> = sevs
             .iter()
             .map(|(std::cmp::Reverse(s), n)| format!("{n} {s}"))
@@ -172,6 +175,15 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
         took.as_secs_f64()
     )?;
     Ok(())
+}
+
+/// One pack's line in the table.
+#[derive(Default)]
+struct PackTally {
+    rules: usize,
+    found: usize,
+    by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize>,
+    failed: usize,
 }
 
 fn plural(n: usize) -> &'static str {

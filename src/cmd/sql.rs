@@ -81,6 +81,10 @@ pub struct SqlArgs {
     #[arg(short, long)]
     pub interactive: bool,
 
+    /// Also load the detection rules under DIR for the shell's `\packs` and `\run` (repeatable).
+    #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
+    pub packs_dirs: Vec<PathBuf>,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -115,7 +119,8 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
         };
         let ctx = session::open(&lake).await?;
         if shell {
-            return repl::run(&ctx, sink, terminal).await;
+            let rules = crate::packs::catalogue(&args.packs_dirs)?;
+            return repl::run(&ctx, &rules, sink, terminal).await;
         }
         exec::run_sql(&ctx, &sql, &sink, &mut std::io::stdout().lock()).await
     });

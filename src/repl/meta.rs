@@ -20,6 +20,10 @@ pub enum Meta {
     Format(Format),
     /// `\o FILE` sends results to a file; `\o` alone back to the screen.
     Output(Option<PathBuf>),
+    /// `\packs [PACK]`: the detection rules.
+    Packs(Option<String>),
+    /// `\run RULE [NAME=VALUE…]`: run one detection rule and print its findings.
+    Run(String, Vec<String>),
     /// `\help` or `\?`.
     Help,
     /// `\q`.
@@ -61,6 +65,13 @@ impl FromStr for Meta {
             ("\\format", None) => {
                 return Err("\\format needs one of table, csv, json, ndjson".into());
             }
+            ("\\packs", pack) => Meta::Packs(pack.map(str::to_owned)),
+            ("\\run", Some(args)) => {
+                let mut words = args.split_whitespace().map(str::to_owned);
+                let rule = words.next().unwrap_or_default();
+                Meta::Run(rule, words.collect())
+            }
+            ("\\run", None) => return Err("\\run needs a rule id; \\packs lists them".into()),
             ("\\o", file) => Meta::Output(file.map(PathBuf::from)),
             ("\\help" | "\\?" | "\\h", _) => Meta::Help,
             ("\\q" | "\\quit", None) => Meta::Quit,
@@ -94,5 +105,14 @@ mod tests {
         assert_eq!("\\o".parse(), Ok(Meta::Output(None)));
         assert_eq!(" \\q ".parse(), Ok(Meta::Quit));
         assert!("\\zz".parse::<Meta>().is_err());
+        assert_eq!("\\packs".parse(), Ok(Meta::Packs(None)));
+        assert_eq!(
+            "\\run secrets-bulk-read min_secrets=3;".parse(),
+            Ok(Meta::Run(
+                "secrets-bulk-read".into(),
+                vec!["min_secrets=3".into()]
+            ))
+        );
+        assert!("\\run".parse::<Meta>().is_err());
     }
 }

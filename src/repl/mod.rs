@@ -68,7 +68,12 @@ impl Lines {
 }
 
 /// Runs the shell until `\q`, `quit` or end of input. `terminal` selects line editing.
-pub async fn run(ctx: &SessionContext, mut sink: Sink, terminal: bool) -> Result<()> {
+pub async fn run(
+    ctx: &SessionContext,
+    rules: &[crate::packs::Rule],
+    mut sink: Sink,
+    terminal: bool,
+) -> Result<()> {
     let mut lines = if terminal {
         let mut ed: Editor<ShellHelper, DefaultHistory> =
             Editor::with_config(Config::builder().auto_add_history(false).build())
@@ -104,6 +109,18 @@ pub async fn run(ctx: &SessionContext, mut sink: Sink, terminal: bool) -> Result
         let result = if stmt.starts_with('\\') {
             match stmt.parse::<Meta>() {
                 Ok(Meta::Quit) => break,
+                Ok(Meta::Run(id, params)) => tokio::select! {
+                    r = run_rule(ctx, rules, &id, &params, &sink, &mut out) => r,
+                    _ = sigint.recv() => {
+                        eprintln!("cancelled");
+                        Ok(())
+                    }
+                },
+                Ok(Meta::Packs(pack)) => {
+                    let packs: Vec<String> = pack.into_iter().collect();
+                    crate::packs::select(rules.to_vec(), &packs, &[], crate::packs::Severity::Info)
+                        .and_then(|r| crate::cmd::packs::list(&mut out, &r))
+                }
                 Ok(m) => command(ctx, m, &mut sink, &mut out).await,
                 Err(e) => Err(anyhow::anyhow!(e)),
             }
@@ -121,6 +138,44 @@ pub async fn run(ctx: &SessionContext, mut sink: Sink, terminal: bool) -> Result
             eprintln!("error: {e:#}");
         }
     }
+    Ok(())
+}
+
+/// `\run`: one rule over the session, findings as the detect table (or to `\o`'s file as JSON).
+async fn run_rule(
+    ctx: &SessionContext,
+    rules: &[crate::packs::Rule],
+    id: &str,
+    params: &[String],
+    sink: &Sink,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let selected = crate::packs::select(
+        rules.to_vec(),
+        &[],
+        &[id.to_owned()],
+        crate::packs::Severity::Info,
+    )?;
+    let overrides = crate::packs::Overrides::parse(params)?;
+    overrides.check(&selected)?;
+    let started = std::time::Instant::now();
+    let outcomes = crate::detect::run(ctx, selected, &overrides, |_| {}).await;
+    if let Some(Err(e)) = outcomes.first().map(|o| &o.result) {
+        anyhow::bail!("{e:#}");
+    }
+    let took = started.elapsed();
+    match &sink.file {
+        Some(path) => {
+            let format = crate::report::FindingFormat::from_path(path)
+                .unwrap_or(crate::report::FindingFormat::Json);
+            let mut file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            crate::report::write(&mut file, &outcomes, format, took)?;
+            eprintln!("findings written to {}", path.display());
+        }
+        None => crate::report::write(out, &outcomes, crate::report::FindingFormat::Table, took)?,
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -201,7 +256,8 @@ async fn command(
             writeln!(out, "{HELP}")?;
             Ok(())
         }
-        Meta::Quit => Ok(()),
+        // Handled by the loop, which knows the rules and Ctrl-C.
+        Meta::Quit | Meta::Packs(_) | Meta::Run(..) => Ok(()),
     }
 }
 

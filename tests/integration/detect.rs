@@ -369,3 +369,35 @@ fn detect_straight_from_raw_logs() {
         "the bad sample object is named: {err}"
     );
 }
+
+#[test]
+fn the_shell_lists_and_runs_rules() {
+    use std::io::Write;
+    let lake = sample_lake().to_str().unwrap().to_owned();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+        .args(["sql", "-i", "--lake", &lake])
+        .env("XDG_DATA_HOME", data.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "\\packs signin\n\\run secrets-bulk-read\n\\run secrets-bulk-read min_secrets=9\n\\run nope\nSELECT 1 AS still_here;\n\\q").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("signin-console-no-mfa") && text.contains("(6 rules)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("role/lambda-deployer/deploy-7731 read 6 secrets"),
+        "{text}"
+    );
+    assert!(text.contains("0 findings from 1 rule"), "{text}");
+    assert!(err.contains("no rule with id \"nope\""), "{err}");
+    assert!(text.contains("still_here"), "{text}");
+}

@@ -105,7 +105,7 @@ impl Ev {
         )
         .set("sourceIPAddress", json!(svc))
     }
-    fn from_account(self, acct: &str) -> Ev {
+    fn by_account(self, acct: &str) -> Ev {
         self.set(
             "userIdentity",
             json!({"type": "AWSAccount", "principalId": format!("AIDAX:{acct}"), "accountId": acct}),
@@ -287,7 +287,7 @@ fn cases() -> Vec<Case> {
             "lambda-invoke-new-principal",
             {
                 let mut v = many(30, |h| invoke("f", h * 3600).service("apigateway.amazonaws.com"));
-                v.push(invoke("f", 30 * 3600 + 5).from_account(OTHER));
+                v.push(invoke("f", 30 * 3600 + 5).by_account(OTHER));
                 v
             },
             // New principals in the function's first day are its normal callers being learnt.
@@ -375,9 +375,9 @@ fn cases() -> Vec<Case> {
         ),
         (
             "sts-assumerole-outside-org",
-            vec![sts("AssumeRole").from_account(OTHER).req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/x")}))],
+            vec![sts("AssumeRole").by_account(OTHER).req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/x")}))],
             vec![
-                sts("AssumeRole").from_account("222222222222").req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/x")})),
+                sts("AssumeRole").by_account("222222222222").req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/x")})),
                 // 222222222222 has logs in the lake: inside the organisation.
                 ev("ec2.amazonaws.com", "DescribeInstances").set("recipientAccountId", json!("222222222222")),
             ],
