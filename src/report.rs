@@ -2,8 +2,8 @@
 //! scripts, code-scanning and SIEM pipelines.
 //!
 //! Input: the [`Outcome`]s of a detect run. Output: text on a writer. The table groups findings
-//! by severity, most severe first and in time order within a group, then one line per pack; the
-//! machine formats list findings in time order.
+//! by severity, most severe first and in time order within a group, then lists them once more in
+//! time order (the story), then one line per pack; the machine formats list findings in time order.
 //!
 //! This module does not run rules or decide the exit status.
 
@@ -78,6 +78,9 @@ pub fn write(
     }
 }
 
+/// How many findings the table's time-ordered story lists.
+const TIMELINE: usize = 50;
+
 /// How many evidence ids and sources the table shows before "+N more".
 const SHOWN: usize = 3;
 
@@ -116,6 +119,24 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
             }
             writeln!(out, "      events: {}", shorten(&f.eventids))?;
             writeln!(out, "      from:   {}", shorten(&f.source_uris))?;
+        }
+        writeln!(out)?;
+    }
+    // The story: every finding once more, one line each, in time order.
+    if !all.is_empty() {
+        writeln!(out, "in time order:")?;
+        for f in all.iter().take(TIMELINE) {
+            writeln!(
+                out,
+                "  {}  {:<8}  {:<36}  {}",
+                f.first_seen,
+                f.severity.as_str(),
+                f.rule_id,
+                if f.actor.is_empty() { "-" } else { &f.actor }
+            )?;
+        }
+        if all.len() > TIMELINE {
+            writeln!(out, "  (+{} more; --format json lists them all)", all.len() - TIMELINE)?;
         }
         writeln!(out)?;
     }

@@ -116,7 +116,11 @@ pub async fn open_schema_only() -> Result<SessionContext> {
 
 /// A context with trailscope's configuration, analyzer rule and functions, and no tables.
 fn context() -> Result<SessionContext> {
+    // Filters are evaluated while decoding Parquet, so the wide JSON and struct columns are only
+    // decoded for rows that pass: detections select a sliver of the events.
     let config = SessionConfig::new()
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        .set_bool("datafusion.execution.parquet.reorder_filters", true)
         .with_information_schema(true)
         .with_default_catalog_and_schema("trailscope", "public");
     // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.

@@ -178,6 +178,12 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
 
 /// Prints the ledger, the failures and the lake summary.
 pub fn print_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+    print_ledger(out, r, lake)?;
+    print_summary(out, lake)
+}
+
+/// Prints the ledger, the files written, and the failed objects and quarantined records.
+pub fn print_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
     writeln!(out, "{}", r.ledger)?;
     writeln!(
         out,
@@ -204,6 +210,11 @@ pub fn print_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()>
                 .display()
         )?;
     }
+    Ok(())
+}
+
+/// Prints what the lake holds per account and region.
+fn print_summary(out: &mut impl Write, lake: &Path) -> Result<()> {
     let slices = summary::summarize(lake)?;
     writeln!(out, "\nlake {}:", lake.display())?;
     if slices.is_empty() {

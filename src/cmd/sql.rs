@@ -12,7 +12,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use super::ingest::{AwsArgs, print_report};
+use super::ingest::{AwsArgs, print_ledger};
 use super::{EXIT_OK, LakeArg};
 use crate::exec::{self, Sink};
 use crate::ingest::{self, Options};
@@ -143,7 +143,7 @@ pub async fn cache_ingest(source: &str, aws: &AwsArgs) -> Result<PathBuf> {
         "ingested {source} into the cache lake {}",
         lake.display()
     )?;
-    print_report(&mut err, &report, &lake)?;
+    print_ledger(&mut err, &report, &lake)?;
     Ok(lake)
 }
 
