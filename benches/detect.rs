@@ -82,7 +82,13 @@ fn main() {
     let lake = root.join(format!("bench-lake-detect-{events}"));
     if !lake.join("_trailscope").exists() {
         let ok = Command::new(bin)
-            .args(["ingest", "-q", corpus.to_str().expect("utf-8"), "--lake", lake.to_str().expect("utf-8")])
+            .args([
+                "ingest",
+                "-q",
+                corpus.to_str().expect("utf-8"),
+                "--lake",
+                lake.to_str().expect("utf-8"),
+            ])
             .status()
             .expect("ingesting");
         assert!(ok.success(), "ingest failed");
@@ -90,7 +96,16 @@ fn main() {
     let lake_s = lake.to_str().expect("utf-8").to_owned();
     let detect = |extra: &[&str]| {
         let mut c = Command::new(bin);
-        c.args(["detect", "-v", "--lake", &lake_s, "--format", "json", "--fail-on", "never"]);
+        c.args([
+            "detect",
+            "-v",
+            "--lake",
+            &lake_s,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]);
         c.args(extra);
         c
     };
@@ -105,21 +120,39 @@ fn main() {
         rss = rss.max(r);
         last = (o, e);
     }
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&last.0).expect("detect prints JSON");
+    let findings: Vec<serde_json::Value> =
+        serde_json::from_str(&last.0).expect("detect prints JSON");
     let mut per_rule: Vec<(f64, String)> = last
         .1
         .lines()
         .filter_map(|l| {
             let rest = l.strip_prefix("info: rule ")?;
             let (id, tail) = rest.split_once(':')?;
-            let secs: f64 = tail.split(" in ").nth(1)?.trim_end_matches(" s").parse().ok()?;
+            let secs: f64 = tail
+                .split(" in ")
+                .nth(1)?
+                .trim_end_matches(" s")
+                .parse()
+                .ok()?;
             Some((secs, id.to_owned()))
         })
         .collect();
     per_rule.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("detect, all built-in rules, {events} events: median {:.2} s of {runs} ({})", median(times.clone()),
-        times.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>().join(", "));
-    println!("  peak RSS {:.0} MiB, {} findings, {} rules timed", rss as f64 / 1048576.0, findings.len(), per_rule.len());
+    println!(
+        "detect, all built-in rules, {events} events: median {:.2} s of {runs} ({})",
+        median(times.clone()),
+        times
+            .iter()
+            .map(|t| format!("{t:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  peak RSS {:.0} MiB, {} findings, {} rules timed",
+        rss as f64 / 1048576.0,
+        findings.len(),
+        per_rule.len()
+    );
     println!("  slowest rules (run two at a time, so these overlap):");
     for (t, id) in per_rule.iter().take(8) {
         println!("    {t:>6.2} s  {id}");
@@ -134,8 +167,14 @@ fn main() {
         println!("duckdb: skipped (pip install duckdb to compare)");
         return;
     };
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the script prints JSON");
-    let ran: Vec<String> = report["ran"].as_array().expect("ran").iter().map(|v| v.as_str().expect("id").to_owned()).collect();
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the script prints JSON");
+    let ran: Vec<String> = report["ran"]
+        .as_array()
+        .expect("ran")
+        .iter()
+        .map(|v| v.as_str().expect("id").to_owned())
+        .collect();
     let mut args: Vec<String> = Vec::new();
     for id in &ran {
         args.push("--rule".into());
@@ -151,10 +190,12 @@ fn main() {
         report["seconds"].as_f64().unwrap_or(f64::NAN),
         ours
     );
-    let ours_counts: std::collections::BTreeMap<String, usize> = findings.iter().fold(Default::default(), |mut m, f| {
-        *m.entry(f["rule_id"].as_str().unwrap_or("").to_owned()).or_default() += 1;
-        m
-    });
+    let ours_counts: std::collections::BTreeMap<String, usize> =
+        findings.iter().fold(Default::default(), |mut m, f| {
+            *m.entry(f["rule_id"].as_str().unwrap_or("").to_owned())
+                .or_default() += 1;
+            m
+        });
     let mut differ = Vec::new();
     for (id, n) in report["findings"].as_object().expect("findings") {
         let theirs = n.as_u64().unwrap_or(0) as usize;
@@ -163,8 +204,18 @@ fn main() {
             differ.push(format!("{id}: trailscope {mine}, duckdb {theirs}"));
         }
     }
-    println!("  finding counts that differ between the engines: {}", if differ.is_empty() { "none".into() } else { differ.join("; ") });
+    println!(
+        "  finding counts that differ between the engines: {}",
+        if differ.is_empty() {
+            "none".into()
+        } else {
+            differ.join("; ")
+        }
+    );
     for (id, why) in report["skipped"].as_object().expect("skipped") {
-        println!("  not portable: {id}: {}", why.as_str().unwrap_or("").lines().next().unwrap_or(""));
+        println!(
+            "  not portable: {id}: {}",
+            why.as_str().unwrap_or("").lines().next().unwrap_or("")
+        );
     }
 }

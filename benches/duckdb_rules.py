@@ -15,8 +15,8 @@ import time
 import duckdb
 
 MACROS = r"""
-CREATE MACRO json_get_str(j, a) AS json_extract_string(j, '$."' || a || '"');
-CREATE MACRO json_get_str(j, a, b) AS json_extract_string(j, '$."' || a || '"."' || b || '"');
+CREATE MACRO json_get_str(j, a) AS json_extract_string(j, '$."' || a || '"'),
+                         (j, a, b) AS json_extract_string(j, '$."' || a || '"."' || b || '"');
 CREATE MACRO json_get_json(j, a) AS CAST(json_extract(j, '$."' || a || '"') AS VARCHAR);
 CREATE MACRO json_get(j, a) AS json_extract(j, '$."' || a || '"');
 CREATE MACRO json_get_int(j, a) AS TRY_CAST(json_extract_string(j, '$."' || a || '"') AS BIGINT);

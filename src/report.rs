@@ -136,7 +136,11 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
             )?;
         }
         if all.len() > TIMELINE {
-            writeln!(out, "  (+{} more; --format json lists them all)", all.len() - TIMELINE)?;
+            writeln!(
+                out,
+                "  (+{} more; --format json lists them all)",
+                all.len() - TIMELINE
+            )?;
         }
         writeln!(out)?;
     }

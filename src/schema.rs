@@ -188,6 +188,17 @@ pub const PART_DAY: &str = "day";
 /// The partition columns in directory order.
 pub const PARTITION_COLUMNS: [&str; 3] = [PART_ACCOUNT, PART_REGION, PART_DAY];
 
+/// Columns written with a Parquet bloom filter (as paths into nested columns): the ones that
+/// detections and pivots test for equality (`eventname = 'StopLogging'`, an access key, an IP), so a
+/// query skips every row group that cannot hold the value without decoding it.
+pub const BLOOM_FILTER_COLUMNS: &[&[&str]] = &[
+    &["eventsource"],
+    &["eventname"],
+    &["errorcode"],
+    &["sourceipaddress"],
+    &["useridentity", "accesskeyid"],
+];
+
 /// The lake's top-level table directory.
 pub const TABLE_DIR: &str = "cloudtrail";
 

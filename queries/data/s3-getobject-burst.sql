@@ -17,28 +17,29 @@ WITH ev AS (
   FROM cloudtrail
   WHERE eventsource = 's3.amazonaws.com' AND eventname = 'GetObject' AND errorcode IS NULL
 ),
-rate AS (
-  SELECT account, actor, bucket, count(*) AS total,
-         greatest(date_part('epoch', max(eventtime)) - date_part('epoch', min(eventtime)), 3600) AS span_seconds
-  FROM ev GROUP BY account, actor, bucket
-),
-sliding AS (
-  SELECT account, actor, bucket, eventtime,
+counted AS (
+  SELECT *, count(*) OVER (PARTITION BY account, actor, bucket) AS total,
+         min(eventtime) OVER (PARTITION BY account, actor, bucket) AS t_min,
+         max(eventtime) OVER (PARTITION BY account, actor, bucket) AS t_max,
          count(*) OVER (PARTITION BY account, actor, bucket ORDER BY eventtime
                         RANGE BETWEEN INTERVAL '15 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
   FROM ev
 ),
-bursts AS (
-  SELECT s.account, s.actor, s.bucket, max(s.eventtime) AS burst_end, max(s.n) AS n
-  FROM sliding s JOIN rate r ON s.account = r.account AND s.actor = r.actor AND s.bucket = r.bucket
-  WHERE s.n >= 500 /* min_objects */
-    AND s.n >= 20 /* spike_factor */ * r.total * (date_part('epoch', s.eventtime) - date_part('epoch', s.eventtime - INTERVAL '15 minutes' /* window */)) / r.span_seconds
-  GROUP BY s.account, s.actor, s.bucket
+scored AS (
+  SELECT *, greatest(date_part('epoch', t_max) - date_part('epoch', t_min), 3600) AS span_seconds,
+         date_part('epoch', eventtime) - date_part('epoch', eventtime - INTERVAL '15 minutes' /* window */) AS window_seconds
+  FROM counted
+),
+ended AS (
+  SELECT *, max(CASE WHEN n >= 500 /* min_objects */
+                      AND n >= 20 /* spike_factor */ * total * window_seconds / span_seconds
+                     THEN eventtime END) OVER (PARTITION BY account, actor, bucket) AS burst_end
+  FROM scored
 )
-SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(e.region) AS region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(e.actor, ' downloaded ', count(*), ' objects from bucket ', e.bucket, ' within ', '15 minutes' /* window */) AS summary
-FROM ev e JOIN bursts b ON e.account = b.account AND e.actor = b.actor AND e.bucket = b.bucket
-WHERE e.eventtime BETWEEN b.burst_end - INTERVAL '15 minutes' /* window */ AND b.burst_end
-GROUP BY e.account, e.actor, e.bucket
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, min(region) AS region, actor,
+       min(actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(actor, ' downloaded ', count(*), ' objects from bucket ', bucket, ' within ', '15 minutes' /* window */) AS summary
+FROM ended
+WHERE eventtime BETWEEN burst_end - INTERVAL '15 minutes' /* window */ AND burst_end
+GROUP BY account, actor, bucket

@@ -16,22 +16,22 @@ WITH ev AS (
   WHERE eventsource = 'secretsmanager.amazonaws.com'
     AND eventname IN ('GetSecretValue', 'BatchGetSecretValue') AND errorcode IS NULL
 ),
-firsts AS (
-  SELECT account, region, actor, secret, min(eventtime) AS t FROM ev GROUP BY account, region, actor, secret
+marked AS (
+  SELECT *, eventtime = min(eventtime) OVER (PARTITION BY account, region, actor, secret) AS first_read FROM ev
 ),
 sliding AS (
-  SELECT account, region, actor, t,
-         count(*) OVER (PARTITION BY account, region, actor ORDER BY t
-                        RANGE BETWEEN INTERVAL '60 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
-  FROM firsts
+  SELECT *, sum(CASE WHEN first_read THEN 1 ELSE 0 END) OVER (PARTITION BY account, region, actor ORDER BY eventtime
+              RANGE BETWEEN INTERVAL '60 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
+  FROM marked
 ),
-bursts AS (
-  SELECT account, region, actor, max(t) AS burst_end FROM sliding WHERE n >= 5 /* min_secrets */ GROUP BY account, region, actor
+ended AS (
+  SELECT *, max(CASE WHEN n >= 5 /* min_secrets */ THEN eventtime END) OVER (PARTITION BY account, region, actor) AS burst_end
+  FROM sliding
 )
-SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(e.actor, ' read ', count(DISTINCT e.secret), ' secrets: ', array_to_string(array_agg(DISTINCT e.secret), ', ')) AS summary
-FROM ev e JOIN bursts b ON e.account = b.account AND e.region = b.region AND e.actor = b.actor
-WHERE e.eventtime BETWEEN b.burst_end - INTERVAL '60 minutes' /* window */ AND b.burst_end
-GROUP BY e.account, e.region, e.actor
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor,
+       min(actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(actor, ' read ', count(DISTINCT secret), ' secrets: ', array_to_string(array_agg(DISTINCT secret), ', ')) AS summary
+FROM ended
+WHERE eventtime BETWEEN burst_end - INTERVAL '60 minutes' /* window */ AND burst_end
+GROUP BY account, region, actor

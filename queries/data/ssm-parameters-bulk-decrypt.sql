@@ -18,22 +18,22 @@ WITH ev AS (
     AND eventname IN ('GetParameter', 'GetParameters', 'GetParametersByPath')
     AND json_get_bool(requestparameters, 'withDecryption')
 ),
-firsts AS (
-  SELECT account, region, actor, param, min(eventtime) AS t FROM ev GROUP BY account, region, actor, param
+marked AS (
+  SELECT *, eventtime = min(eventtime) OVER (PARTITION BY account, region, actor, param) AS first_read FROM ev
 ),
 sliding AS (
-  SELECT account, region, actor, t,
-         count(*) OVER (PARTITION BY account, region, actor ORDER BY t
-                        RANGE BETWEEN INTERVAL '60 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
-  FROM firsts
+  SELECT *, sum(CASE WHEN first_read THEN 1 ELSE 0 END) OVER (PARTITION BY account, region, actor ORDER BY eventtime
+              RANGE BETWEEN INTERVAL '60 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
+  FROM marked
 ),
-bursts AS (
-  SELECT account, region, actor, max(t) AS burst_end FROM sliding WHERE n >= 10 /* min_parameters */ GROUP BY account, region, actor
+ended AS (
+  SELECT *, max(CASE WHEN n >= 10 /* min_parameters */ THEN eventtime END) OVER (PARTITION BY account, region, actor) AS burst_end
+  FROM sliding
 )
-SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(e.actor, ' decrypted ', count(DISTINCT e.param), ' SSM parameters or paths') AS summary
-FROM ev e JOIN bursts b ON e.account = b.account AND e.region = b.region AND e.actor = b.actor
-WHERE e.eventtime BETWEEN b.burst_end - INTERVAL '60 minutes' /* window */ AND b.burst_end
-GROUP BY e.account, e.region, e.actor
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor,
+       min(actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(actor, ' decrypted ', count(DISTINCT param), ' SSM parameters or paths') AS summary
+FROM ended
+WHERE eventtime BETWEEN burst_end - INTERVAL '60 minutes' /* window */ AND burst_end
+GROUP BY account, region, actor

@@ -17,23 +17,23 @@ WITH ev AS (
   WHERE errorcode IN ('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation',
                       'Client.UnauthorizedOperation', 'UnauthorizedAccess')
 ),
-firsts AS (
-  SELECT account, key, api, min(eventtime) AS t FROM ev GROUP BY account, key, api
+marked AS (
+  SELECT *, eventtime = min(eventtime) OVER (PARTITION BY account, key, api) AS first_denial FROM ev
 ),
 sliding AS (
-  SELECT account, key, t,
-         count(*) OVER (PARTITION BY account, key ORDER BY t
-                        RANGE BETWEEN INTERVAL '15 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
-  FROM firsts
+  SELECT *, sum(CASE WHEN first_denial THEN 1 ELSE 0 END) OVER (PARTITION BY account, key ORDER BY eventtime
+              RANGE BETWEEN INTERVAL '15 minutes' /* window */ PRECEDING AND CURRENT ROW) AS n
+  FROM marked
 ),
-bursts AS (
-  SELECT account, key, max(t) AS burst_end FROM sliding WHERE n >= 5 /* min_apis */ GROUP BY account, key
+ended AS (
+  SELECT *, max(CASE WHEN n >= 5 /* min_apis */ THEN eventtime END) OVER (PARTITION BY account, key) AS burst_end
+  FROM sliding
 )
-SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(e.region) AS region,
-       min(e.actor) AS actor, min(e.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(min(e.actor), ' (key ', e.key, ') was denied on ', count(DISTINCT e.api), ' different APIs: ',
-              array_to_string(array_agg(DISTINCT e.api), ', ')) AS summary
-FROM ev e JOIN bursts b ON e.account = b.account AND e.key = b.key
-WHERE e.eventtime BETWEEN b.burst_end - INTERVAL '15 minutes' /* window */ AND b.burst_end
-GROUP BY e.account, e.key
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, min(region) AS region,
+       min(actor) AS actor, min(actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(min(actor), ' (key ', key, ') was denied on ', count(DISTINCT api), ' different APIs: ',
+              array_to_string(array_agg(DISTINCT api), ', ')) AS summary
+FROM ended
+WHERE eventtime BETWEEN burst_end - INTERVAL '15 minutes' /* window */ AND burst_end
+GROUP BY account, key

@@ -20,13 +20,12 @@ WITH ev AS (
 history AS (
   SELECT account, min(eventtime) AS since FROM cloudtrail GROUP BY account
 ),
-firsts AS (
-  SELECT account, caller, role, min(eventtime) AS t FROM ev GROUP BY account, caller, role
+marked AS (
+  SELECT *, min(eventtime) OVER (PARTITION BY account, caller, role) AS first_t FROM ev
 )
 SELECT e.eventtime AS first_seen, e.eventtime AS last_seen, e.account, e.region, e.actor, e.actor_arn,
        1 AS event_count, [e.eventid] AS eventids, [CAST(e.source_uri AS VARCHAR)] AS source_uris,
        concat(e.actor, ' assumed role ', e.role, ' for the first time, from ', e.sourceipaddress) AS summary
-FROM ev e
-JOIN firsts f ON e.account = f.account AND e.caller = f.caller AND e.role = f.role AND e.eventtime = f.t
+FROM marked e
 JOIN history h ON e.account = h.account
-WHERE f.t >= h.since + INTERVAL '24 hours' /* baseline */
+WHERE e.eventtime = e.first_t AND e.first_t >= h.since + INTERVAL '24 hours' /* baseline */

@@ -18,20 +18,17 @@ WITH inv AS (
   FROM cloudtrail
   WHERE eventsource = 'lambda.amazonaws.com' AND eventname = 'Invoke'
 ),
-known AS (
-  SELECT account, region, fn, min(eventtime) AS since FROM inv GROUP BY account, region, fn
-),
-newcomers AS (
-  SELECT account, region, fn, principal, min(eventtime) AS t FROM inv GROUP BY account, region, fn, principal
+marked AS (
+  SELECT *, min(eventtime) OVER (PARTITION BY account, region, fn) AS since,
+            min(eventtime) OVER (PARTITION BY account, region, fn, principal) AS first_invoke
+  FROM inv
 )
-SELECT min(i.eventtime) AS first_seen, max(i.eventtime) AS last_seen, i.account, i.region,
-       min(i.actor) AS actor, min(i.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(i.eventid ORDER BY i.eventtime) AS eventids, array_agg(DISTINCT i.source_uri) AS source_uris,
-       concat(i.principal, ' invoked function ', i.fn, ' for the first time (', count(*),
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region,
+       min(actor) AS actor, min(actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(principal, ' invoked function ', fn, ' for the first time (', count(*),
               ' invokes in its first hour)') AS summary
-FROM inv i
-JOIN newcomers n ON i.account = n.account AND i.region = n.region AND i.fn = n.fn AND i.principal = n.principal
-JOIN known k ON i.account = k.account AND i.region = k.region AND i.fn = k.fn
-WHERE n.t >= k.since + INTERVAL '24 hours' /* baseline */
-  AND i.eventtime < n.t + INTERVAL '1 hour'
-GROUP BY i.account, i.region, i.fn, i.principal
+FROM marked
+WHERE first_invoke >= since + INTERVAL '24 hours' /* baseline */
+  AND eventtime < first_invoke + INTERVAL '1 hour'
+GROUP BY account, region, fn, principal

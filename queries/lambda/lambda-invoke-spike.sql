@@ -20,32 +20,26 @@ WITH inv AS (
   FROM cloudtrail
   WHERE eventsource = 'lambda.amazonaws.com' AND eventname = 'Invoke'
 ),
-hourly AS (
-  SELECT account, region, fn, hour, count(*) AS n FROM inv GROUP BY account, region, fn, hour
+counted AS (
+  SELECT *, count(*) OVER (PARTITION BY account, region, fn, hour, actor) AS n,
+         count(*) OVER (PARTITION BY account, region, fn, hour) AS this_hour,
+         count(*) OVER (PARTITION BY account, region, fn ORDER BY hour
+                        RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS up_to_hour,
+         min(hour) OVER (PARTITION BY account, region, fn) AS first_hour
+  FROM inv
 ),
-baseline AS (
-  SELECT account, region, fn, hour,
-         coalesce(sum(n) OVER (PARTITION BY account, region, fn ORDER BY hour
-                               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
-         (date_part('epoch', hour) - date_part('epoch', min(hour) OVER (PARTITION BY account, region, fn))) / 3600 AS history_hours
-  FROM hourly
-),
-per_actor AS (
-  SELECT account, region, fn, hour, actor, count(*) AS n FROM inv GROUP BY account, region, fn, hour, actor
-),
-spikes AS (
-  SELECT p.account, p.region, p.fn, p.hour, p.actor, p.n, b.before / b.history_hours AS rate
-  FROM per_actor p JOIN baseline b
-    ON p.account = b.account AND p.region = b.region AND p.fn = b.fn AND p.hour = b.hour
-  WHERE b.history_hours >= 6 /* min_history_hours */
-    AND p.n >= 50 /* min_invokes */
-    AND p.n >= 10 /* spike_factor */ * (b.before / b.history_hours)
+scored AS (
+  SELECT *, CAST(up_to_hour - this_hour AS DOUBLE) AS before,
+         (date_part('epoch', hour) - date_part('epoch', first_hour)) / 3600 AS history_hours
+  FROM counted
 )
-SELECT min(i.eventtime) AS first_seen, max(i.eventtime) AS last_seen, i.account, i.region, i.actor,
-       min(i.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(i.eventid ORDER BY i.eventtime) AS eventids, array_agg(DISTINCT i.source_uri) AS source_uris,
-       concat(i.actor, ' invoked function ', i.fn, ' ', count(*), ' times in the hour from ', min(s.hour),
-              ' against a baseline of ', round(min(s.rate), 2), ' per hour') AS summary
-FROM inv i JOIN spikes s
-  ON i.account = s.account AND i.region = s.region AND i.fn = s.fn AND i.hour = s.hour AND i.actor = s.actor
-GROUP BY i.account, i.region, i.actor, i.fn, i.hour
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor,
+       min(actor_arn) AS actor_arn, count(*) AS event_count,
+       array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       concat(actor, ' invoked function ', fn, ' ', count(*), ' times in the hour from ', min(hour),
+              ' against a baseline of ', round(min(before / history_hours), 2), ' per hour') AS summary
+FROM scored
+WHERE history_hours >= 6 /* min_history_hours */
+  AND n >= 50 /* min_invokes */
+  AND n >= 10 /* spike_factor */ * (before / history_hours)
+GROUP BY account, region, actor, fn, hour

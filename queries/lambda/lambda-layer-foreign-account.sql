@@ -18,7 +18,7 @@ WITH ev AS (
     AND lambda_api(eventname) IN ('UpdateFunctionConfiguration', 'CreateFunction')
     AND errorcode IS NULL
 ),
-foreign AS (
+outside AS (
   SELECT *, regexp_replace(layers, concat(':lambda:[a-z0-9-]+:', account, ':layer'), '', 'g') AS others
   FROM ev WHERE layers IS NOT NULL
 )
@@ -28,6 +28,6 @@ SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, regio
        concat(actor, ' attached a layer from account ',
               (regexp_match(min(others), ':lambda:[a-z0-9-]+:([0-9]{12}):layer'))[1],
               ' to function ', fn, ': ', min(layers)) AS summary
-FROM foreign
+FROM outside
 WHERE regexp_like(others, ':lambda:[a-z0-9-]+:[0-9]{12}:layer')
 GROUP BY account, region, actor, actor_arn, fn

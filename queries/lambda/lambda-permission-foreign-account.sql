@@ -16,13 +16,13 @@ WITH ev AS (
     AND eventname LIKE 'AddPermission%' AND lambda_api(eventname) = 'AddPermission'
     AND errorcode IS NULL
 ),
-foreign AS (
+outside AS (
   SELECT *, coalesce(arn_account(principal), principal) AS grantee FROM ev
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' let account ', grantee, ' use function ', fn) AS summary
-FROM foreign
+FROM outside
 WHERE regexp_like(grantee, '^[0-9]{12}$') AND grantee <> account
 GROUP BY account, region, actor, actor_arn, fn, grantee

@@ -162,8 +162,17 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         let bar = crate::progress::rules(rules.len() as u64);
         let outcomes = detect::run(&ctx, rules, &overrides, |o| {
             match &o.result {
-                Ok(f) => log::info!("rule {}: {} finding(s) in {:.3} s", o.rule.id, f.len(), o.took.as_secs_f64()),
-                Err(_) => log::info!("rule {}: failed after {:.3} s", o.rule.id, o.took.as_secs_f64()),
+                Ok(f) => log::info!(
+                    "rule {}: {} finding(s) in {:.3} s",
+                    o.rule.id,
+                    f.len(),
+                    o.took.as_secs_f64()
+                ),
+                Err(_) => log::info!(
+                    "rule {}: failed after {:.3} s",
+                    o.rule.id,
+                    o.took.as_secs_f64()
+                ),
             }
             bar.inc(1);
             bar.set_message(o.rule.id.clone());

@@ -319,8 +319,17 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
     .set_column_encoding(
         ColumnPath::from(schema::EVENT_TIME),
         Encoding::DELTA_BINARY_PACKED,
-    )
-    .build();
+    );
+    // A few hundred distinct values per row group at most: filters of a few hundred bytes each.
+    let props = schema::BLOOM_FILTER_COLUMNS
+        .iter()
+        .fold(props, |p, path| {
+            let path = ColumnPath::new(path.iter().map(|s| s.to_string()).collect());
+            p.set_column_bloom_filter_enabled(path.clone(), true)
+                .set_column_bloom_filter_fpp(path.clone(), 0.01)
+                .set_column_bloom_filter_max_ndv(path, 1_000)
+        })
+        .build();
     if std::env::var("TRAILSCOPE_FAILPOINT").is_ok_and(|v| v == "disk-full") {
         // Crash-test hook: the error a full disk gives.
         return Err(std::io::Error::from_raw_os_error(28))
