@@ -21,11 +21,11 @@ pub const EXIT_FOUND: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 /// CloudTrail forensic query engine: turn CloudTrail logs (S3 or local) into a lossless Parquet
-/// lake you can query offline.
+/// lake you can query offline, and run detection packs over it.
 #[derive(Debug, Parser)]
 #[command(name = "trailscope", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Start here:\n  trailscope ingest ./sample-logs           build ./trailscope-lake from the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01\n  trailscope sql -e \"SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC\"\n  trailscope ingest --help                  all ingest options, with examples"
+    after_help = "Start here:\n  trailscope detect ./sample-logs           all detections over the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01    build ./trailscope-lake\n  trailscope detect --min-severity high     findings in ./trailscope-lake\n  trailscope sql -e \"SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC\"\n  trailscope packs list                     the detection rules\n  trailscope <command> --help               every option, with examples"
 )]
 pub struct Cli {
     /// More log lines on stderr (-v info, -vv debug).

@@ -36,7 +36,7 @@ fn help_teaches_with_examples() {
         );
     }
     let out = trailscope(&["--help"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("trailscope ingest ./sample-logs"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("trailscope detect ./sample-logs"));
 }
 
 #[test]
