@@ -531,27 +531,10 @@ pub fn select(
 /// The candidate most like `word`, when one is close.
 pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
-        .map(|c| (c, distance(word, c)))
+        .map(|c| (c, crate::exec::edit_distance(word, c)))
         .filter(|(c, d)| *d <= c.len().max(word.len()) / 3 || c.contains(word))
         .min_by_key(|(_, d)| *d)
         .map(|(c, _)| c)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j]))
-                .min(row[j] + 1)
-                .min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Lints `rule` against the lake's schema in `ctx`: the query must plan, only read, and return

@@ -114,7 +114,7 @@ pub struct DetectArgs {
 
     /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span back from now such
     /// as 7d or 36h).
-    #[arg(long, value_parser = parse_time, value_name = "WHEN", help_heading = "Choosing events")]
+    #[arg(long, value_parser = super::parse_when, value_name = "WHEN", help_heading = "Choosing events")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Only events before WHEN (a bare date includes that whole day).
@@ -218,38 +218,9 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if over { EXIT_FOUND } else { EXIT_OK }))
 }
 
-/// `--since`: a date (its start), an RFC 3339 time, or a span back from now.
-pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
-        return Ok(t.and_utc());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| {
-        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time, or a span like 7d or 36h")
-    })?;
-    let span = match unit {
-        "m" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
-        "w" => chrono::Duration::weeks(n),
-        _ => {
-            return Err(format!(
-                "{s:?}: the span unit must be m, h, d or w (for example 36h)"
-            ));
-        }
-    };
-    Ok(chrono::Utc::now() - span)
-}
-
 /// `--until`: like `--since`, but a bare date means the end of that day.
 pub fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    let t = parse_time(s)?;
+    let t = super::parse_when(s)?;
     if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
         return Ok(t + chrono::Duration::days(1));
     }

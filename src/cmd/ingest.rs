@@ -261,29 +261,10 @@ fn print_summary(out: &mut impl Write, lake: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Parses `--since` / `--until`: a date, an RFC 3339 time, or a span back from now.
+/// Parses `--since` / `--until` of ingest: the day of a date, an RFC 3339 time, or a span back
+/// from now ([`super::parse_when`]).
 pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&chrono::Utc).date_naive());
-    }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| {
-        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time, or a span like 7d or 36h")
-    })?;
-    let span = match unit {
-        "d" => chrono::Duration::days(n),
-        "h" => chrono::Duration::hours(n),
-        "w" => chrono::Duration::weeks(n),
-        _ => {
-            return Err(format!(
-                "{s:?}: the span unit must be h, d or w (for example 7d)"
-            ));
-        }
-    };
-    Ok((chrono::Utc::now() - span).date_naive())
+    super::parse_when(s).map(|t| t.date_naive())
 }
 
 /// Parses a size: plain bytes, or with a KiB/MiB/GiB (or KB/MB/GB, K/M/G) suffix.

@@ -83,3 +83,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Packs(args) => packs::run(args),
     }
 }
+
+/// Parses a `--since`-style time: a date (its first instant, UTC), an RFC 3339 time, a UTC
+/// `YYYY-MM-DDTHH:MM:SS`, or a span back from now (`90m`, `36h`, `7d`, `2w`).
+pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(t.and_utc());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().map_err(|_| {
+        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time, or a span like 7d or 36h")
+    })?;
+    let span = match unit {
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        "d" => chrono::Duration::days(n),
+        "w" => chrono::Duration::weeks(n),
+        _ => {
+            return Err(format!(
+                "{s:?}: the span unit must be m, h, d or w (for example 36h)"
+            ));
+        }
+    };
+    Ok(chrono::Utc::now() - span)
+}
