@@ -8,6 +8,7 @@
 //! module per subcommand of the binary.
 
 pub mod batch;
+pub mod chains;
 pub mod cmd;
 pub mod decode;
 pub mod detect;

@@ -169,6 +169,8 @@ async fn finish(
     };
     ctx.register_table(TABLE, provider)
         .context("registering the cloudtrail table")?;
+    ctx.register_table(crate::chains::TABLE, Arc::new(crate::chains::ChainsTable))
+        .context("registering the credential_chains table")?;
     for (name, sql) in VIEWS {
         let df = ctx
             .sql(&format!("CREATE VIEW {name} AS {sql}"))

@@ -8,6 +8,7 @@ pub mod detect;
 pub mod ingest;
 pub mod packs;
 pub mod sql;
+pub mod trace;
 
 use std::process::ExitCode;
 
@@ -50,6 +51,8 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// List, show and lint detection rules.
     Packs(packs::PacksArgs),
+    /// Trace an access key, role session or principal back to the identity behind it.
+    Trace(trace::TraceArgs),
 }
 
 /// `--lake`, shared by every command that reads or writes a lake.
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => sql::run(args),
         Command::Detect(args) => detect::run(args),
         Command::Packs(args) => packs::run(args),
+        Command::Trace(args) => trace::run(args),
     }
 }
 
