@@ -242,11 +242,11 @@ pub fn trace_up(
         let Some(issue) = issues.get(&current) else {
             // Not issued in the lake: a long-term key, a console session, or a missing link.
             break match user_of(&current) {
-                Some((t, arn, _)) if t == "IAMUser" => Origin::User {
-                    arn,
+                Some(u) if u.kind == "IAMUser" => Origin::User {
+                    arn: u.arn,
                     key: Some(current),
                 },
-                Some((t, _, account)) if t == "Root" => Origin::Root { account },
+                Some(u) if u.kind == "Root" => Origin::Root { account: u.account },
                 _ if current.starts_with("AKIA") => Origin::User {
                     arn: String::new(),
                     key: Some(current),
@@ -360,11 +360,11 @@ pub async fn key_users(ctx: &SessionContext) -> Result<BTreeMap<String, KeyUser>
         for i in 0..b.num_rows() {
             out.insert(
                 k.value(i).to_owned(),
-                (
-                    t.value(i).to_owned(),
-                    a.value(i).to_owned(),
-                    acct.value(i).to_owned(),
-                ),
+                KeyUser {
+                    kind: t.value(i).to_owned(),
+                    arn: a.value(i).to_owned(),
+                    account: acct.value(i).to_owned(),
+                },
             );
         }
     }
