@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Value, json};
 use trailscope::packs::{self, Overrides};
 
-const ACCOUNT: &str = "111111111111";
+pub(crate) const ACCOUNT: &str = "111111111111";
 const OTHER: &str = "999999999999";
 /// 2024-05-01T00:00:00Z.
 const BASE: i64 = 1_714_521_600;
@@ -19,9 +19,9 @@ static IDS: AtomicU64 = AtomicU64::new(1);
 
 /// One fixture record, built from defaults: an IAM user `alice` calling from the CLI.
 #[derive(Clone)]
-struct Ev(Value);
+pub(crate) struct Ev(pub(crate) Value);
 
-fn ev(source: &str, name: &str) -> Ev {
+pub(crate) fn ev(source: &str, name: &str) -> Ev {
     let n = IDS.fetch_add(1, Ordering::Relaxed);
     Ev(json!({
         "eventVersion": "1.09",
@@ -45,12 +45,12 @@ fn ev(source: &str, name: &str) -> Ev {
     .at_secs(0)
 }
 
-fn user_identity(name: &str) -> Value {
+pub(crate) fn user_identity(name: &str) -> Value {
     json!({"type": "IAMUser", "principalId": format!("AIDA{}", name.to_uppercase()), "arn": format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
            "accountId": ACCOUNT, "accessKeyId": format!("AKIA{}", name.to_uppercase()), "userName": name})
 }
 
-fn role_identity(role: &str, session: &str, key: &str) -> Value {
+pub(crate) fn role_identity(role: &str, session: &str, key: &str) -> Value {
     json!({"type": "AssumedRole", "principalId": format!("AROAROLE:{session}"),
            "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}"), "accountId": ACCOUNT, "accessKeyId": key,
            "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROAROLE", "arn": format!("arn:aws:iam::{ACCOUNT}:role/{role}"),
@@ -60,69 +60,69 @@ fn role_identity(role: &str, session: &str, key: &str) -> Value {
 
 impl Ev {
     /// Event time: BASE plus `secs`.
-    fn at_secs(mut self, secs: i64) -> Ev {
+    pub(crate) fn at_secs(mut self, secs: i64) -> Ev {
         let t = chrono::DateTime::from_timestamp(BASE + secs, 0).expect("a valid time");
         self.0["eventTime"] = json!(t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         self
     }
-    fn at_min(self, minutes: i64) -> Ev {
+    pub(crate) fn at_min(self, minutes: i64) -> Ev {
         self.at_secs(minutes * 60)
     }
-    fn at_hour(self, hours: i64) -> Ev {
+    pub(crate) fn at_hour(self, hours: i64) -> Ev {
         self.at_secs(hours * 3600)
     }
-    fn req(mut self, v: Value) -> Ev {
+    pub(crate) fn req(mut self, v: Value) -> Ev {
         self.0["requestParameters"] = v;
         self
     }
-    fn resp(mut self, v: Value) -> Ev {
+    pub(crate) fn resp(mut self, v: Value) -> Ev {
         self.0["responseElements"] = v;
         self
     }
-    fn set(mut self, key: &str, v: Value) -> Ev {
+    pub(crate) fn set(mut self, key: &str, v: Value) -> Ev {
         self.0[key] = v;
         self
     }
-    fn user(self, name: &str) -> Ev {
+    pub(crate) fn user(self, name: &str) -> Ev {
         self.set("userIdentity", user_identity(name))
     }
-    fn role(self, role: &str, session: &str) -> Ev {
+    pub(crate) fn role(self, role: &str, session: &str) -> Ev {
         self.role_key(role, session, &format!("ASIA{}", session.to_uppercase()))
     }
-    fn role_key(self, role: &str, session: &str, key: &str) -> Ev {
+    pub(crate) fn role_key(self, role: &str, session: &str, key: &str) -> Ev {
         self.set("userIdentity", role_identity(role, session, key))
     }
-    fn root(self) -> Ev {
+    pub(crate) fn root(self) -> Ev {
         self.set(
             "userIdentity",
             json!({"type": "Root", "principalId": ACCOUNT, "arn": format!("arn:aws:iam::{ACCOUNT}:root"), "accountId": ACCOUNT}),
         )
     }
-    fn service(self, svc: &str) -> Ev {
+    pub(crate) fn service(self, svc: &str) -> Ev {
         self.set(
             "userIdentity",
             json!({"type": "AWSService", "invokedBy": svc}),
         )
         .set("sourceIPAddress", json!(svc))
     }
-    fn by_account(self, acct: &str) -> Ev {
+    pub(crate) fn by_account(self, acct: &str) -> Ev {
         self.set(
             "userIdentity",
             json!({"type": "AWSAccount", "principalId": format!("AIDAX:{acct}"), "accountId": acct}),
         )
     }
-    fn err(self, code: &str) -> Ev {
+    pub(crate) fn err(self, code: &str) -> Ev {
         self.set("errorCode", json!(code))
             .set("errorMessage", json!(format!("{code}: not authorized")))
     }
-    fn data(self) -> Ev {
+    pub(crate) fn data(self) -> Ev {
         self.set("managementEvent", json!(false))
             .set("eventCategory", json!("Data"))
     }
 }
 
 /// `n` copies of `make(i)`.
-fn many(n: i64, make: impl Fn(i64) -> Ev) -> Vec<Ev> {
+pub(crate) fn many(n: i64, make: impl Fn(i64) -> Ev) -> Vec<Ev> {
     (0..n).map(make).collect()
 }
 
@@ -132,7 +132,7 @@ fn lambda(name: &str) -> Ev {
 fn iam(name: &str) -> Ev {
     ev("iam.amazonaws.com", name)
 }
-fn sts(name: &str) -> Ev {
+pub(crate) fn sts(name: &str) -> Ev {
     ev("sts.amazonaws.com", name)
 }
 
