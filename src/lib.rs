@@ -29,3 +29,4 @@ pub mod schema;
 pub mod session;
 pub mod source;
 pub mod synth;
+pub mod timeline;

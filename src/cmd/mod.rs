@@ -8,6 +8,7 @@ pub mod detect;
 pub mod ingest;
 pub mod packs;
 pub mod sql;
+pub mod timeline;
 pub mod trace;
 
 use std::process::ExitCode;
@@ -53,6 +54,10 @@ pub enum Command {
     Packs(packs::PacksArgs),
     /// Trace an access key, role session or principal back to the identity behind it.
     Trace(trace::TraceArgs),
+    /// One actor's, key's, IP's or resource's events in time order, chained sessions included.
+    Timeline(timeline::TimelineArgs),
+    /// Per-actor summaries: when, where, from which IPs and keys, what, and which detections.
+    Summary(timeline::SummaryArgs),
 }
 
 /// `--lake`, shared by every command that reads or writes a lake.
@@ -85,6 +90,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Detect(args) => detect::run(args),
         Command::Packs(args) => packs::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Timeline(args) => timeline::run_timeline(args),
+        Command::Summary(args) => timeline::run_summary(args),
     }
 }
 

@@ -24,6 +24,12 @@ pub enum Meta {
     Packs(Option<String>),
     /// `\run RULE [NAME=VALUE…]`: run one detection rule and print its findings.
     Run(String, Vec<String>),
+    /// `\trace KEY|ARN|PRINCIPALID`.
+    Trace(String),
+    /// `\timeline actor|key|ip|resource VALUE`.
+    Timeline(String, String),
+    /// `\summary [ACTOR]`.
+    Summary(Option<String>),
     /// `\help` or `\?`.
     Help,
     /// `\q`.
@@ -72,6 +78,18 @@ impl FromStr for Meta {
                 Meta::Run(rule, words.collect())
             }
             ("\\run", None) => return Err("\\run needs a rule id; \\packs lists them".into()),
+            ("\\trace", Some(what)) => Meta::Trace(what.to_owned()),
+            ("\\trace", None) => return Err("\\trace needs a key, ARN or principal id".into()),
+            ("\\timeline", Some(args)) => match args.split_once(char::is_whitespace) {
+                Some((kind @ ("actor" | "key" | "ip" | "resource"), value)) => {
+                    Meta::Timeline(kind.to_owned(), value.trim().to_owned())
+                }
+                _ => return Err("usage: \\timeline actor|key|ip|resource VALUE".into()),
+            },
+            ("\\timeline", None) => {
+                return Err("usage: \\timeline actor|key|ip|resource VALUE".into());
+            }
+            ("\\summary", actor) => Meta::Summary(actor.map(str::to_owned)),
             ("\\o", file) => Meta::Output(file.map(PathBuf::from)),
             ("\\help" | "\\?" | "\\h", _) => Meta::Help,
             ("\\q" | "\\quit", None) => Meta::Quit,
@@ -114,5 +132,11 @@ mod tests {
             ))
         );
         assert!("\\run".parse::<Meta>().is_err());
+        assert_eq!(
+            "\\timeline key ASIAX".parse(),
+            Ok(Meta::Timeline("key".into(), "ASIAX".into()))
+        );
+        assert!("\\timeline user x".parse::<Meta>().is_err());
+        assert_eq!("\\summary".parse(), Ok(Meta::Summary(None)));
     }
 }

@@ -116,6 +116,15 @@ pub async fn run(
                         Ok(())
                     }
                 },
+                Ok(m @ (Meta::Trace(_) | Meta::Timeline(..) | Meta::Summary(_))) => {
+                    tokio::select! {
+                        r = investigate(ctx, rules, m, &mut out) => r,
+                        _ = sigint.recv() => {
+                            eprintln!("cancelled");
+                            Ok(())
+                        }
+                    }
+                }
                 Ok(Meta::Packs(pack)) => {
                     let packs: Vec<String> = pack.into_iter().collect();
                     crate::packs::select(rules.to_vec(), &packs, &[], crate::packs::Severity::Info)
@@ -138,6 +147,79 @@ pub async fn run(
             eprintln!("error: {e:#}");
         }
     }
+    Ok(())
+}
+
+/// `\trace`, `\timeline` and `\summary` over the shell's session; the timeline and summary
+/// run the detections first, to mark what they flagged.
+async fn investigate(
+    ctx: &SessionContext,
+    rules: &[crate::packs::Rule],
+    m: Meta,
+    out: &mut dyn Write,
+) -> Result<()> {
+    use crate::cmd::timeline::{ViewFormat, write_summaries, write_timeline};
+    use crate::timeline::{self, Pivot};
+    let findings = |ctx| async move {
+        let outcomes = crate::detect::run(
+            ctx,
+            rules.to_vec(),
+            &crate::packs::Overrides::default(),
+            |_| {},
+        )
+        .await;
+        crate::detect::findings(&outcomes)
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    match m {
+        Meta::Trace(what) => {
+            let issues = crate::chains::issues(ctx).await?;
+            let users = crate::chains::key_users(ctx).await?;
+            let lookup = |k: &str| users.get(k).cloned();
+            let c = crate::chains::trace_up(&issues, &what, &lookup);
+            writeln!(out, "{}\n  origin: {}", c.key, c.origin.label())?;
+            for h in c.hops.iter().rev() {
+                writeln!(
+                    out,
+                    "  └─ {} {} by {} ({}) from {} → {}",
+                    h.eventname,
+                    h.time,
+                    h.caller,
+                    h.caller_key.as_deref().unwrap_or("no key"),
+                    h.source_ip,
+                    h.key
+                )?;
+            }
+            writeln!(
+                out,
+                "(trailscope trace {what} also lists what the origin spawned)"
+            )?;
+        }
+        Meta::Timeline(kind, value) => {
+            let pivot = match kind.as_str() {
+                "actor" => Pivot::Actor(value),
+                "key" => Pivot::Key(value),
+                "ip" => Pivot::Ip(value),
+                _ => Pivot::Resource(value),
+            };
+            let found = findings(ctx).await;
+            let mut lines = timeline::timeline(ctx, &pivot, true).await?;
+            timeline::mark(&mut lines, &found.iter().collect::<Vec<_>>());
+            write_timeline(out, &lines, ViewFormat::Table)?;
+        }
+        Meta::Summary(actor) => {
+            let found = findings(ctx).await;
+            let mut all =
+                timeline::summaries(ctx, actor.as_deref(), &found.iter().collect::<Vec<_>>())
+                    .await?;
+            all.truncate(20);
+            write_summaries(out, &all, ViewFormat::Table)?;
+        }
+        _ => {}
+    }
+    out.flush()?;
     Ok(())
 }
 
@@ -257,7 +339,12 @@ async fn command(
             Ok(())
         }
         // Handled by the loop, which knows the rules and Ctrl-C.
-        Meta::Quit | Meta::Packs(_) | Meta::Run(..) => Ok(()),
+        Meta::Quit
+        | Meta::Packs(_)
+        | Meta::Run(..)
+        | Meta::Trace(_)
+        | Meta::Timeline(..)
+        | Meta::Summary(_) => Ok(()),
     }
 }
 

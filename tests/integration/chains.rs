@@ -306,3 +306,156 @@ fn the_sample_attacker_key_traces_back_to_the_leaked_user_key() {
     assert_eq!(v[0]["chain"]["origin"]["key"], "AKIAQXLEAKEDKEY7EXMP");
     assert_eq!(v[0]["chain"]["hops"][0]["source_ip"], "203.0.113.77");
 }
+
+#[test]
+fn a_users_timeline_follows_its_role_sessions_across_accounts() {
+    let l = lake().to_str().unwrap();
+    let out = trailscope(&[
+        "timeline",
+        "--actor",
+        "user/alice",
+        "--lake",
+        l,
+        "--format",
+        "json",
+        "--no-detections",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let lines: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&str> = lines.iter().map(|l| l["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        ["AKIAALICE", "ASIAONE", "ASIATWO", "ASIATHREE", "ASIAFOUR"]
+    );
+    assert_eq!(lines[4]["account"], B);
+    assert_eq!(
+        lines[0]["params"],
+        "roleArn=arn:aws:iam::111111111111:role/r1 roleSessionName=s1"
+    );
+    let out = trailscope(&[
+        "timeline",
+        "--ip",
+        "192.0.2.99",
+        "--lake",
+        l,
+        "--no-detections",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "nothing from that IP: {}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn the_sample_timeline_collapses_noise_and_marks_detections() {
+    let lake = crate::sql::sample_lake().to_str().unwrap().to_owned();
+    let out = trailscope(&[
+        "timeline",
+        "--key",
+        "ASIAQXATTACKERSESS01",
+        "--lake",
+        &lake,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let lines: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let counts: Vec<u64> = lines.iter().map(|l| l["count"].as_u64().unwrap()).collect();
+    assert_eq!(counts, [1, 1, 1, 1, 1, 300, 6, 1], "{lines:?}");
+    assert_eq!(lines[5]["event"], "Invoke (lambda)");
+    assert!(
+        lines[5]["flagged"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("lambda-invoke-spike"))
+    );
+    assert!(
+        lines[6]["params"]
+            .as_str()
+            .unwrap()
+            .contains("secretId=prod/admin/break-glass")
+    );
+    assert!(
+        lines[0]["flagged"].as_array().unwrap().is_empty(),
+        "GetFunction alone is not flagged"
+    );
+    let csv = trailscope(&[
+        "timeline",
+        "--resource",
+        "payments-processor",
+        "--lake",
+        &lake,
+        "--format",
+        "csv",
+        "--no-detections",
+        "--since",
+        "2024-03-05T14:20:00Z",
+        "--until",
+        "2024-03-05T14:24:00Z",
+    ]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(text.starts_with("time,last_time,count,"), "{text}");
+    assert!(
+        text.contains("AddPermission") && text.contains("CreateFunctionUrlConfig"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_sample_summary_matches_hand_counts() {
+    let lake = crate::sql::sample_lake().to_str().unwrap().to_owned();
+    let out = trailscope(&[
+        "summary",
+        "--actor",
+        "user/ci-deploy",
+        "--lake",
+        &lake,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(all.len(), 1);
+    let s = &all[0];
+    // GetCallerIdentity + 14 enumeration calls (6 denied) + 4 IAM writes + AssumeRole +
+    // DeleteDetector + StopLogging.
+    assert_eq!(
+        (
+            s["events"].as_i64(),
+            s["writes"].as_i64(),
+            s["reads"].as_i64(),
+            s["failed"].as_i64()
+        ),
+        (Some(22), Some(7), Some(15), Some(6))
+    );
+    assert_eq!(s["access_keys"], json!(["AKIAQXLEAKEDKEY7EXMP"]));
+    assert_eq!(s["source_ips"], json!(["203.0.113.77"]));
+    assert_eq!(s["first_seen"], "2024-03-05T14:13:25Z");
+    let hits: Vec<&str> = s["detections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[0].as_str().unwrap())
+        .collect();
+    for rule in [
+        "iam-backdoor-user",
+        "cloudtrail-stop-logging",
+        "guardduty-disabled",
+        "iam-accessdenied-burst",
+    ] {
+        assert!(hits.contains(&rule), "{hits:?}");
+    }
+    let top = trailscope(&["summary", "--lake", &lake, "--top", "2"]);
+    let text = String::from_utf8_lossy(&top.stdout);
+    // The most-flagged actors first: the attacker's session and the leaked user.
+    assert!(
+        text.starts_with("role/lambda-deployer/deploy-7731"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nuser/ci-deploy ") && text.contains("(2 actors)"),
+        "{text}"
+    );
+}

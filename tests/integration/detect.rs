@@ -384,7 +384,7 @@ fn the_shell_lists_and_runs_rules() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "\\packs signin\n\\run secrets-bulk-read\n\\run secrets-bulk-read min_secrets=9\n\\run nope\nSELECT 1 AS still_here;\n\\q").unwrap();
+    writeln!(stdin, "\\packs signin\n\\run secrets-bulk-read\n\\run secrets-bulk-read min_secrets=9\n\\run nope\n\\trace ASIAQXATTACKERSESS01\n\\summary root/111122223333\nSELECT 1 AS still_here;\n\\q").unwrap();
     drop(stdin);
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -399,5 +399,10 @@ fn the_shell_lists_and_runs_rules() {
     );
     assert!(text.contains("0 findings from 1 rule"), "{text}");
     assert!(err.contains("no rule with id \"nope\""), "{err}");
+    assert!(
+        text.contains("origin: user/ci-deploy (key AKIAQXLEAKEDKEY7EXMP)"),
+        "{text}"
+    );
+    assert!(text.contains("top APIs    ListUsers 1"), "{text}");
     assert!(text.contains("still_here"), "{text}");
 }
