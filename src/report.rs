@@ -257,7 +257,8 @@ fn csv(out: &mut dyn Write, outcomes: &[Outcome]) -> Result<()> {
     Ok(())
 }
 
-fn csv_field(v: &str) -> String {
+/// One CSV field, quoted when it holds a comma, quote or line break.
+pub(crate) fn csv_field(v: &str) -> String {
     if v.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", v.replace('"', "\"\""))
     } else {

@@ -121,14 +121,43 @@ fn key_params(json: &str) -> String {
     out.join(" ")
 }
 
+/// A filter for the events of an actor given as a label (`user/alice`, `role/r/session`,
+/// `root/<account>`, `service/<name>`), an ARN or a user name. Labels become plain column
+/// predicates, which Parquet pushdown evaluates cheaply; anything else is compared with
+/// `actor(useridentity)` too.
+pub fn actor_filter(a: &str) -> String {
+    let q = |s: &str| s.replace('\'', "''");
+    let like = |s: &str| q(s).replace('%', "\\%").replace('_', "\\_");
+    let plain = format!(
+        "useridentity.arn = '{0}' OR useridentity.username = '{0}'",
+        q(a)
+    );
+    let parts: Vec<&str> = a.splitn(3, '/').collect();
+    match parts.as_slice() {
+        ["user", name] => format!(
+            "(useridentity.type = 'IAMUser' AND (useridentity.username = '{0}' OR useridentity.arn LIKE '%/{1}')) OR {plain}",
+            q(name),
+            like(name)
+        ),
+        ["role", role, session] => format!(
+            "(useridentity.type = 'AssumedRole' AND useridentity.arn LIKE '%:assumed-role/{}/{}') OR {plain}",
+            like(role),
+            like(session)
+        ),
+        ["root", account] => format!(
+            "(useridentity.type = 'Root' AND useridentity.accountid = '{}') OR {plain}",
+            q(account)
+        ),
+        ["service", name] => format!("useridentity.invokedby = '{}' OR {plain}", q(name)),
+        _ => format!("actor(useridentity) = '{}' OR {plain}", q(a)),
+    }
+}
+
 /// The events of `pivot` (and of every key its keys spawned), in time order, collapsed.
 pub async fn timeline(ctx: &SessionContext, pivot: &Pivot, collapse: bool) -> Result<Vec<Line>> {
     let q = |s: &str| s.replace('\'', "''");
     let base = match pivot {
-        Pivot::Actor(a) => format!(
-            "actor(useridentity) = '{0}' OR useridentity.arn = '{0}' OR useridentity.username = '{0}'",
-            q(a)
-        ),
+        Pivot::Actor(a) => actor_filter(a),
         Pivot::Key(k) => format!("useridentity.accesskeyid = '{}'", q(k)),
         Pivot::Ip(ip) => format!("sourceipaddress = '{}'", q(ip)),
         Pivot::Resource(r) => {
@@ -384,10 +413,7 @@ pub async fn summaries(
     findings: &[&Finding],
 ) -> Result<Vec<ActorSummary>> {
     let filter = actor
-        .map(|a| {
-            let a = a.replace('\'', "''");
-            format!("WHERE actor(useridentity) = '{a}' OR useridentity.arn = '{a}' OR useridentity.username = '{a}'")
-        })
+        .map(|a| format!("WHERE {}", actor_filter(a)))
         .unwrap_or_default();
     let sql = format!(
         "WITH ev AS (SELECT *, coalesce(actor(useridentity), '?') AS who FROM cloudtrail {filter})

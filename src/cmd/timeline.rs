@@ -200,16 +200,7 @@ pub fn write_timeline(out: &mut dyn Write, lines: &[Line], format: ViewFormat) -
                     l.user_agent.clone(),
                     l.flagged.join(" "),
                 ];
-                let f: Vec<String> = f
-                    .iter()
-                    .map(|v| {
-                        if v.contains([',', '"', '\n']) {
-                            format!("\"{}\"", v.replace('"', "\"\""))
-                        } else {
-                            v.clone()
-                        }
-                    })
-                    .collect();
+                let f: Vec<String> = f.iter().map(|v| crate::report::csv_field(v)).collect();
                 writeln!(out, "{}", f.join(","))?;
             }
         }

@@ -58,12 +58,26 @@ const KEYWORDS: &[&str] = &[
 ];
 
 const META: &[&str] = &[
-    "\\d", "\\dt", "\\df", "\\timing", "\\format", "\\o", "\\help", "\\q",
+    "\\d",
+    "\\dt",
+    "\\df",
+    "\\timing",
+    "\\format",
+    "\\o",
+    "\\packs",
+    "\\run",
+    "\\trace",
+    "\\timeline",
+    "\\summary",
+    "\\help",
+    "\\q",
 ];
 
 /// Completion and validation for the shell.
 pub struct ShellHelper {
     words: Vec<String>,
+    rules: Vec<String>,
+    packs: Vec<String>,
 }
 
 impl ShellHelper {
@@ -75,12 +89,40 @@ impl ShellHelper {
         words.extend(functions);
         words.sort();
         words.dedup();
-        ShellHelper { words }
+        ShellHelper {
+            words,
+            rules: Vec::new(),
+            packs: Vec::new(),
+        }
+    }
+
+    /// Also completes detection rule ids after `\\run` and pack names after `\\packs`.
+    pub fn with_rules(mut self, rules: &[crate::packs::Rule]) -> Self {
+        self.rules = rules.iter().map(|r| r.id.clone()).collect();
+        self.packs = rules.iter().map(|r| r.pack.clone()).collect();
+        self.packs.sort();
+        self.packs.dedup();
+        self
     }
 
     /// The candidates for the word ending at `pos`, and where that word starts.
     pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
         let head = &line[..pos];
+        for (command, names) in [("\\run ", &self.rules), ("\\packs ", &self.packs)] {
+            if let Some(rest) = head
+                .trim_start()
+                .strip_prefix(command)
+                .filter(|rest| !rest.contains(char::is_whitespace))
+            {
+                let start = pos - rest.len();
+                let out = names
+                    .iter()
+                    .filter(|n| n.starts_with(rest))
+                    .cloned()
+                    .collect();
+                return (start, out);
+            }
+        }
         let start = head
             .char_indices()
             .rev()
@@ -202,6 +244,23 @@ mod tests {
         assert!(c("sel").1.contains(&"select".to_string()));
         assert_eq!(c("\\df").1, vec!["\\df".to_string()]);
         assert!(c("SELECT ").1.is_empty());
+    }
+
+    #[test]
+    fn completes_rule_ids_and_packs() {
+        let rules = crate::packs::builtin().unwrap();
+        let h = helper().with_rules(&rules);
+        let line = "\\run secrets-bu";
+        assert_eq!(
+            h.candidates(line, line.len()),
+            (5, vec!["secrets-bulk-read".to_string()])
+        );
+        let line = "\\packs lam";
+        assert_eq!(
+            h.candidates(line, line.len()),
+            (7, vec!["lambda".to_string()])
+        );
+        assert!(h.candidates("\\ru", 3).1.contains(&"\\run".to_string()));
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub async fn run(
         let mut ed: Editor<ShellHelper, DefaultHistory> =
             Editor::with_config(Config::builder().auto_add_history(false).build())
                 .context("starting the line editor")?;
-        ed.set_helper(Some(helper_for(ctx)));
+        ed.set_helper(Some(helper_for(ctx).with_rules(rules)));
         let history = history_path();
         if let Some(path) = &history {
             if let Some(dir) = path.parent() {
