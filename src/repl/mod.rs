@@ -98,6 +98,7 @@ pub async fn run(
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .context("listening for Ctrl-C")?;
     let mut out = std::io::stdout();
+    let mut flagged = None;
     while let Some(text) = lines.next()? {
         let stmt = text.trim();
         if stmt.is_empty() {
@@ -118,7 +119,7 @@ pub async fn run(
                 },
                 Ok(m @ (Meta::Trace(_) | Meta::Timeline(..) | Meta::Summary(_))) => {
                     tokio::select! {
-                        r = investigate(ctx, rules, m, &mut out) => r,
+                        r = investigate(ctx, rules, &mut flagged, m, &mut out) => r,
                         _ = sigint.recv() => {
                             eprintln!("cancelled");
                             Ok(())
@@ -150,17 +151,20 @@ pub async fn run(
     Ok(())
 }
 
-/// `\trace`, `\timeline` and `\summary` over the shell's session; the timeline and summary
-/// run the detections first, to mark what they flagged.
+/// `\trace`, `\timeline` and `\summary` over the shell's session. The timeline and summary
+/// mark what the detections flagged; the detections run once per shell (the lake does not change
+/// under it) and their findings are kept in `flagged`.
 async fn investigate(
     ctx: &SessionContext,
     rules: &[crate::packs::Rule],
+    flagged: &mut Option<Vec<crate::detect::Finding>>,
     m: Meta,
     out: &mut dyn Write,
 ) -> Result<()> {
     use crate::cmd::timeline::{ViewFormat, write_summaries, write_timeline};
     use crate::timeline::{self, Pivot};
-    let findings = |ctx| async move {
+    if flagged.is_none() && !matches!(m, Meta::Trace(_)) {
+        eprintln!("running the detections to mark what they flag (once per shell)…");
         let outcomes = crate::detect::run(
             ctx,
             rules.to_vec(),
@@ -168,11 +172,14 @@ async fn investigate(
             |_| {},
         )
         .await;
-        crate::detect::findings(&outcomes)
-            .into_iter()
-            .cloned()
-            .collect::<Vec<_>>()
-    };
+        *flagged = Some(
+            crate::detect::findings(&outcomes)
+                .into_iter()
+                .cloned()
+                .collect(),
+        );
+    }
+    let found: Vec<&crate::detect::Finding> = flagged.iter().flatten().collect();
     match m {
         Meta::Trace(what) => {
             let issues = crate::chains::issues(ctx).await?;
@@ -204,16 +211,12 @@ async fn investigate(
                 "ip" => Pivot::Ip(value),
                 _ => Pivot::Resource(value),
             };
-            let found = findings(ctx).await;
             let mut lines = timeline::timeline(ctx, &pivot, true).await?;
-            timeline::mark(&mut lines, &found.iter().collect::<Vec<_>>());
+            timeline::mark(&mut lines, &found);
             write_timeline(out, &lines, ViewFormat::Table)?;
         }
         Meta::Summary(actor) => {
-            let found = findings(ctx).await;
-            let mut all =
-                timeline::summaries(ctx, actor.as_deref(), &found.iter().collect::<Vec<_>>())
-                    .await?;
+            let mut all = timeline::summaries(ctx, actor.as_deref(), &found).await?;
             all.truncate(20);
             write_summaries(out, &all, ViewFormat::Table)?;
         }
