@@ -30,3 +30,4 @@ pub mod session;
 pub mod source;
 pub mod synth;
 pub mod timeline;
+pub mod verify;
