@@ -35,8 +35,9 @@ pub enum ViewFormat {
 /// Options shared by `timeline` and `summary`.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Raw logs to read instead of --lake (ingested into a cache lake first).
-    #[arg(long, value_name = "SOURCE")]
+    /// Raw logs to read instead of --lake (s3://bucket/prefix or a directory): ingested into a
+    /// cache lake first, and reused incrementally next time.
+    #[arg(value_name = "SOURCE")]
     pub source: Option<String>,
 
     #[command(flatten)]
@@ -71,6 +72,7 @@ Examples:
   trailscope timeline --actor user/ci-deploy --lake ./case42     the user and every session it spawned
   trailscope timeline --key ASIAQXATTACKERSESS01 --since 2024-03-05
   trailscope timeline --ip 203.0.113.77 --format csv > attacker.csv
+  trailscope timeline ./sample-logs --key ASIAQXATTACKERSESS01   straight from raw logs
   trailscope timeline --resource arn:aws:lambda:us-east-1:111122223333:function:payments-processor
 
 Runs of three or more read-only calls of one kind (Describe*, List*, Get*) or data events of one
@@ -107,6 +109,7 @@ const SUMMARY_EXAMPLES: &str = "\
 Examples:
   trailscope summary --lake ./case42                 every actor, the flagged and busiest first
   trailscope summary --actor user/ci-deploy --format json
+  trailscope summary ./sample-logs                  straight from raw logs (a cache lake first)
 
 Exit status: 0 shown; 1 nothing matched; 2 error.";
 

@@ -459,3 +459,24 @@ fn the_sample_summary_matches_hand_counts() {
         "{text}"
     );
 }
+
+#[test]
+fn timeline_straight_from_raw_logs() {
+    let cache = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let out = trailscope_with(
+        &[
+            "timeline",
+            sample.to_str().unwrap(),
+            "--key",
+            "ASIAQXATTACKERSESS01",
+            "--no-detections",
+            "--format",
+            "json",
+        ],
+        &[("TRAILSCOPE_CACHE", cache.path().to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let lines: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lines.len(), 8);
+}
