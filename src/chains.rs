@@ -14,10 +14,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    Array, ArrayRef, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
+
+use crate::exec::text_column;
 use serde::Serialize;
 
 /// One credential-issuing event.
@@ -149,12 +151,11 @@ pub async fn issues(ctx: &SessionContext) -> Result<BTreeMap<String, Issue>> {
     let mut out: BTreeMap<String, Issue> = BTreeMap::new();
     for b in &batches {
         let col = |name: &str| -> Result<StringArray> {
-            let c = b
-                .column_by_name(name)
+            let i = b
+                .schema()
+                .index_of(name)
                 .context("a column of the issues query")?;
-            Ok(datafusion::arrow::compute::cast(c, &DataType::Utf8)?
-                .as_string::<i32>()
-                .clone())
+            text_column(b, i)
         };
         let (
             key,
@@ -349,13 +350,7 @@ pub async fn key_users(ctx: &SessionContext) -> Result<BTreeMap<String, KeyUser>
         .context("reading the access keys of the lake")?;
     let mut out = BTreeMap::new();
     for b in &batches {
-        let c = |i: usize| -> Result<StringArray> {
-            Ok(
-                datafusion::arrow::compute::cast(b.column(i), &DataType::Utf8)?
-                    .as_string::<i32>()
-                    .clone(),
-            )
-        };
+        let c = |i: usize| text_column(b, i);
         let (k, t, a, acct) = (c(0)?, c(1)?, c(2)?, c(3)?);
         for i in 0..b.num_rows() {
             out.insert(

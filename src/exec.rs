@@ -158,6 +158,33 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Column `i` of a result batch as text (any string, dictionary or timestamp type is cast).
+pub fn text_column(
+    batch: &datafusion::arrow::array::RecordBatch,
+    i: usize,
+) -> Result<datafusion::arrow::array::StringArray> {
+    use datafusion::arrow::array::AsArray;
+    let a = datafusion::arrow::compute::cast(
+        batch.column(i),
+        &datafusion::arrow::datatypes::DataType::Utf8,
+    )?;
+    Ok(a.as_string::<i32>().clone())
+}
+
+/// Column `i` of a result batch as 64-bit integers.
+pub fn int_column(
+    batch: &datafusion::arrow::array::RecordBatch,
+    i: usize,
+) -> Result<datafusion::arrow::array::Int64Array> {
+    use datafusion::arrow::array::AsArray;
+    let a = datafusion::arrow::compute::cast(
+        batch.column(i),
+        &datafusion::arrow::datatypes::DataType::Int64,
+    )?;
+    Ok(a.as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

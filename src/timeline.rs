@@ -12,13 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use crate::chains;
 use crate::detect::Finding;
+use crate::exec::{int_column, text_column};
 
 /// What to follow.
 #[derive(Debug, Clone)]
@@ -183,8 +182,7 @@ pub async fn timeline(ctx: &SessionContext, pivot: &Pivot, collapse: bool) -> Re
             .await
             .context("finding the pivot's keys")?
         {
-            let a = cast(b.column(0), &DataType::Utf8)?;
-            keys.extend(a.as_string::<i32>().iter().flatten().map(str::to_owned));
+            keys.extend(text_column(&b, 0)?.iter().flatten().map(str::to_owned));
         }
         if let Pivot::Key(k) = pivot {
             keys.insert(k.clone());
@@ -227,11 +225,7 @@ pub async fn timeline(ctx: &SessionContext, pivot: &Pivot, collapse: bool) -> Re
         .context("reading the timeline's events")?;
     let mut lines: Vec<Line> = Vec::new();
     for b in &batches {
-        let s = |i: usize| -> Result<datafusion::arrow::array::StringArray> {
-            Ok(cast(b.column(i), &DataType::Utf8)?
-                .as_string::<i32>()
-                .clone())
-        };
+        let s = |i: usize| text_column(b, i);
         let (t, acct, region, actor, key, src, event, req, err, ip, ua, id) = (
             s(0)?,
             s(1)?,
@@ -449,14 +443,7 @@ pub async fn summaries(
         .await
         .context("finding the top APIs")?
     {
-        let w = cast(b.column(0), &DataType::Utf8)?;
-        let a = cast(b.column(1), &DataType::Utf8)?;
-        let c = cast(b.column(2), &DataType::Int64)?;
-        let (w, a, c) = (
-            w.as_string::<i32>(),
-            a.as_string::<i32>(),
-            c.as_primitive::<datafusion::arrow::datatypes::Int64Type>(),
-        );
+        let (w, a, c) = (text_column(&b, 0)?, text_column(&b, 1)?, int_column(&b, 2)?);
         for i in 0..b.num_rows() {
             top.entry(w.value(i).to_owned())
                 .or_default()
@@ -465,16 +452,8 @@ pub async fn summaries(
     }
     let mut out = Vec::new();
     for b in &batches {
-        let s = |i: usize| -> Result<datafusion::arrow::array::StringArray> {
-            Ok(cast(b.column(i), &DataType::Utf8)?
-                .as_string::<i32>()
-                .clone())
-        };
-        let n = |i: usize| -> Result<datafusion::arrow::array::Int64Array> {
-            Ok(cast(b.column(i), &DataType::Int64)?
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .clone())
-        };
+        let s = |i: usize| text_column(b, i);
+        let n = |i: usize| int_column(b, i);
         let (who, arn, first, last, accts, regions, ips, uas, keys) = (
             s(0)?,
             s(1)?,

@@ -118,7 +118,7 @@ pub struct DetectArgs {
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Only events before WHEN (a bare date includes that whole day).
-    #[arg(long, value_parser = parse_until, value_name = "WHEN", help_heading = "Choosing events")]
+    #[arg(long, value_parser = super::parse_until, value_name = "WHEN", help_heading = "Choosing events")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 
     /// How findings are printed (default: table on stdout, or by --output's extension).
@@ -216,13 +216,4 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
             .any(|f| f.severity >= min)
     });
     Ok(ExitCode::from(if over { EXIT_FOUND } else { EXIT_OK }))
-}
-
-/// `--until`: like `--since`, but a bare date means the end of that day.
-pub fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    let t = super::parse_when(s)?;
-    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
-        return Ok(t + chrono::Duration::days(1));
-    }
-    Ok(t)
 }

@@ -124,3 +124,12 @@ pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     };
     Ok(chrono::Utc::now() - span)
 }
+
+/// `--until`: like `--since`, but a bare date means the end of that day.
+pub fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    let t = parse_when(s)?;
+    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+        return Ok(t + chrono::Duration::days(1));
+    }
+    Ok(t)
+}

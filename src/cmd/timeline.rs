@@ -48,7 +48,7 @@ pub struct Common {
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Only events before WHEN.
-    #[arg(long, value_parser = super::detect::parse_until, value_name = "WHEN")]
+    #[arg(long, value_parser = super::parse_until, value_name = "WHEN")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 
     /// How it is printed.

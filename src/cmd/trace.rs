@@ -74,41 +74,9 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
             None => args.lake.dir.clone(),
         };
         let ctx = session::open(&lake).await?;
-        let issues = chains::issues(&ctx).await?;
-        let users = chains::key_users(&ctx).await?;
-        let keys = resolve(&ctx, &args.what, &issues, &users).await?;
-        let lookup = |k: &str| users.get(k).cloned();
-        let traced: Vec<(Chain, Vec<(usize, Issue)>)> = keys
-            .iter()
-            .map(|k| {
-                let chain = chains::trace_up(&issues, k, &lookup);
-                let root = chain
-                    .hops
-                    .last()
-                    .and_then(|h| h.caller_key.clone())
-                    .filter(|_| !matches!(chain.origin, Origin::Missing { .. }))
-                    .unwrap_or_else(|| chain.key.clone());
-                let spawned = chains::descendants(&issues, &root);
-                (chain, spawned)
-            })
-            .collect();
-        let mut out = std::io::stdout().lock();
-        match args.format {
-            TraceFormat::Json => {
-                let v: Vec<_> = traced
-                    .iter()
-                    .map(|(c, s)| json!({"chain": c, "origin_label": c.origin.label(), "spawned": s.iter().map(|(d, i)| json!({"depth": d, "issue": i})).collect::<Vec<_>>()}))
-                    .collect();
-                serde_json::to_writer_pretty(&mut out, &v)?;
-                writeln!(out)?;
-            }
-            TraceFormat::Table => {
-                for (c, s) in &traced {
-                    print_chain(&mut out, c, s)?;
-                }
-            }
-        }
-        anyhow::Ok(!keys.is_empty())
+        let traced = traces(&ctx, &args.what).await?;
+        write_traces(&mut std::io::stdout().lock(), &traced, args.format)?;
+        anyhow::Ok(!traced.is_empty())
     })?;
     if !found {
         crate::progress::eprint_line(&format!(
@@ -118,6 +86,52 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_FOUND));
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// A key's chain and everything its origin spawned.
+pub type Traced = (Chain, Vec<(usize, Issue)>);
+
+/// The chains of every key `what` (a key, ARN or principal id) stands for; empty when nothing in
+/// the lake matches.
+pub async fn traces(ctx: &datafusion::prelude::SessionContext, what: &str) -> Result<Vec<Traced>> {
+    let issues = chains::issues(ctx).await?;
+    let users = chains::key_users(ctx).await?;
+    let keys = resolve(ctx, what, &issues, &users).await?;
+    let lookup = |k: &str| users.get(k).cloned();
+    Ok(keys
+        .iter()
+        .map(|k| {
+            let chain = chains::trace_up(&issues, k, &lookup);
+            let root = chain
+                .hops
+                .last()
+                .and_then(|h| h.caller_key.clone())
+                .filter(|_| !matches!(chain.origin, Origin::Missing { .. }))
+                .unwrap_or_else(|| chain.key.clone());
+            let spawned = chains::descendants(&issues, &root);
+            (chain, spawned)
+        })
+        .collect())
+}
+
+/// Writes chains as a tree or JSON.
+pub fn write_traces(out: &mut dyn Write, traced: &[Traced], format: TraceFormat) -> Result<()> {
+    match format {
+        TraceFormat::Json => {
+            let v: Vec<_> = traced
+                .iter()
+                .map(|(c, s)| json!({"chain": c, "origin_label": c.origin.label(), "spawned": s.iter().map(|(d, i)| json!({"depth": d, "issue": i})).collect::<Vec<_>>()}))
+                .collect();
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        TraceFormat::Table => {
+            for (c, s) in traced {
+                print_chain(out, c, s)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The keys `what` stands for.
@@ -148,12 +162,12 @@ async fn resolve(
         .await
         .with_context(|| format!("finding the keys of {what}"))?;
     for b in &batches {
-        let a = datafusion::arrow::compute::cast(
-            b.column(0),
-            &datafusion::arrow::datatypes::DataType::Utf8,
-        )?;
-        let a = datafusion::arrow::array::AsArray::as_string::<i32>(&a);
-        keys.extend(a.iter().flatten().map(str::to_owned));
+        keys.extend(
+            crate::exec::text_column(b, 0)?
+                .iter()
+                .flatten()
+                .map(str::to_owned),
+        );
     }
     keys.sort();
     keys.dedup();

@@ -182,27 +182,13 @@ async fn investigate(
     let found: Vec<&crate::detect::Finding> = flagged.iter().flatten().collect();
     match m {
         Meta::Trace(what) => {
-            let issues = crate::chains::issues(ctx).await?;
-            let users = crate::chains::key_users(ctx).await?;
-            let lookup = |k: &str| users.get(k).cloned();
-            let c = crate::chains::trace_up(&issues, &what, &lookup);
-            writeln!(out, "{}\n  origin: {}", c.key, c.origin.label())?;
-            for h in c.hops.iter().rev() {
-                writeln!(
-                    out,
-                    "  └─ {} {} by {} ({}) from {} → {}",
-                    h.eventname,
-                    h.time,
-                    h.caller,
-                    h.caller_key.as_deref().unwrap_or("no key"),
-                    h.source_ip,
-                    h.key
-                )?;
+            let traced = crate::cmd::trace::traces(ctx, &what).await?;
+            if traced.is_empty() {
+                anyhow::bail!(
+                    "nothing in the lake matches {what}: no key, ARN or principal id of that value"
+                );
             }
-            writeln!(
-                out,
-                "(trailscope trace {what} also lists what the origin spawned)"
-            )?;
+            crate::cmd::trace::write_traces(out, &traced, crate::cmd::trace::TraceFormat::Table)?;
         }
         Meta::Timeline(kind, value) => {
             let pivot = match kind.as_str() {
