@@ -53,6 +53,10 @@ pub struct Finding {
     pub source_uris: Vec<String>,
     /// One line a responder can read aloud.
     pub summary: String,
+    /// Whether the objects the evidence came from are proven by CloudTrail's signed digests:
+    /// `verified` (all of them), `invalid` (one was changed, or its digest is bad), or
+    /// `unverified` (not all covered by a valid digest, or never verified).
+    pub evidence: String,
 }
 
 /// What running one rule gave.
@@ -203,8 +207,40 @@ fn read_findings(rule: &Rule, batch: &RecordBatch) -> Result<Vec<Finding>> {
             eventids: list("eventids", row),
             source_uris: list("source_uris", row),
             summary: text("summary", row),
+            evidence: EVIDENCE_UNVERIFIED.to_owned(),
         })
         .collect())
+}
+
+/// `evidence` of a finding none of whose objects a valid digest covers.
+pub const EVIDENCE_UNVERIFIED: &str = "unverified";
+
+/// Marks each finding by the latest verification of the objects it came from (`statuses`:
+/// `source_uri` → `valid` | `invalid` | `missing` | `unverified`, from the `verification`
+/// table). Without a verification every finding stays `unverified`.
+pub fn mark_evidence(
+    outcomes: &mut [Outcome],
+    statuses: Option<&std::collections::HashMap<String, String>>,
+) {
+    let Some(statuses) = statuses else { return };
+    for o in outcomes {
+        let Ok(findings) = &mut o.result else { continue };
+        for f in findings {
+            let of = |u: &String| statuses.get(u).map(String::as_str).unwrap_or("unverified");
+            f.evidence = if f
+                .source_uris
+                .iter()
+                .any(|u| matches!(of(u), "invalid" | "missing"))
+            {
+                "invalid"
+            } else if !f.source_uris.is_empty() && f.source_uris.iter().all(|u| of(u) == "valid") {
+                "verified"
+            } else {
+                EVIDENCE_UNVERIFIED
+            }
+            .to_owned();
+        }
+    }
 }
 
 /// All findings of `outcomes`, in time order (then most severe first, then by rule).

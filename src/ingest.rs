@@ -54,6 +54,8 @@ pub struct Options {
     pub max_object_size: u64,
     /// Lake writer tuning.
     pub writer: WriterConfig,
+    /// Keep digest files and their signatures beside the lake, for offline verification.
+    pub keep_digests: bool,
 }
 
 impl Options {
@@ -70,6 +72,7 @@ impl Options {
             fetch_concurrency: 16,
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             writer: WriterConfig::default(),
+            keep_digests: false,
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Parquet files written.
     pub files_written: usize,
+    /// Digest files kept beside the lake by this run (`--keep-digests`).
+    pub digests_kept: usize,
 }
 
 /// What processing one object's bytes gave.
@@ -114,6 +119,7 @@ enum Processed {
 struct Fetched {
     size: u64,
     sha256: String,
+    content_sha256: Option<String>,
     result: Processed,
 }
 
@@ -179,7 +185,11 @@ pub async fn run(opts: &Options) -> Result<Report> {
     };
     let mut to_read = Vec::new();
     let mut queued = HashSet::new();
+    let mut digests = Vec::new();
     for obj in objects {
+        if obj.kind == ObjectKind::Digest && opts.keep_digests {
+            digests.push(obj.clone());
+        }
         if obj.kind != ObjectKind::Log {
             log::debug!("skipping {} (not a log file)", obj.uri);
             ledger.objects_not_logs += 1;
@@ -218,6 +228,13 @@ pub async fn run(opts: &Options) -> Result<Report> {
         txn.abort();
         bail!("internal error, nothing was committed: {msg}");
     }
+    let digests_kept = match keep_digests(opts, &digests, &s3).await {
+        Ok(n) => n,
+        Err(e) => {
+            txn.abort();
+            return Err(e.context("keeping digest files beside the lake; nothing was committed"));
+        }
+    };
     let run = Run {
         run_id: run_id.clone(),
         started_at,
@@ -240,7 +257,47 @@ pub async fn run(opts: &Options) -> Result<Report> {
         ledger,
         failures,
         files_written,
+        digests_kept,
     })
+}
+
+/// Saves digest files with their signature metadata under the lake's digest store, skipping
+/// those kept by an earlier run.
+async fn keep_digests(
+    opts: &Options,
+    digests: &[ObjectRef],
+    s3: &HashMap<String, S3Source>,
+) -> Result<usize> {
+    use crate::verify::store;
+    let mut kept = 0;
+    let fresh = digests.iter().filter(|o| match &o.location {
+        // An S3 digest is kept under its bucket and key: kept before means nothing to read.
+        Location::S3 { bucket, key } => {
+            let path = store::digest_dir(&opts.lake).join(bucket).join(key);
+            !(path.exists() && store::sidecar(&path).exists())
+        }
+        _ => true,
+    });
+    let mut reads = futures::stream::iter(fresh.map(|o| async move {
+        let client = match &o.location {
+            Location::S3 { bucket, .. } => s3.get(bucket),
+            _ => None,
+        };
+        (o, crate::verify::gather::read(o, client).await)
+    }))
+    .buffered(opts.fetch_concurrency.max(1));
+    while let Some((o, read)) = reads.next().await {
+        let (bytes, meta) = read.with_context(|| format!("reading the digest {}", o.uri))?;
+        let mut meta = meta.unwrap_or_default();
+        if meta.key.is_none() {
+            meta.key = Some(o.uri.clone());
+        }
+        meta.source_uri.get_or_insert_with(|| o.uri.clone());
+        if store::keep_digest(&opts.lake, &meta, &bytes)? {
+            kept += 1;
+        }
+    }
+    Ok(kept)
 }
 
 type Converted = (Vec<Entry>, Vec<Failure>, usize);
@@ -326,6 +383,7 @@ async fn convert_and_write(
             etag: obj.etag.clone(),
             size: fetched.size,
             sha256: fetched.sha256.clone(),
+            content_sha256: fetched.content_sha256.clone(),
             status: Status::Ingested,
             reason: None,
             records_read: 0,
@@ -427,13 +485,15 @@ async fn fetch(obj: &ObjectRef, s3: &HashMap<String, S3Source>) -> Result<Vec<u8
 fn process(obj: &ObjectRef, bytes: Vec<u8>, cap: u64) -> Fetched {
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let size = bytes.len() as u64;
-    let result = match decode_and_convert(obj, &bytes, cap) {
+    let mut content_sha256 = None;
+    let result = match decode_and_convert(obj, &bytes, cap, &mut content_sha256) {
         Ok(p) => p,
         Err(reason) => Processed::Bad { bytes, reason },
     };
     Fetched {
         size,
         sha256,
+        content_sha256,
         result,
     }
 }
@@ -447,9 +507,14 @@ thread_local! {
 /// its memory for the rest of the run.
 const KEEP_BUFFER: usize = 64 << 20;
 
-fn decode_and_convert(obj: &ObjectRef, bytes: &[u8], cap: u64) -> Result<Processed, String> {
+fn decode_and_convert(
+    obj: &ObjectRef,
+    bytes: &[u8],
+    cap: u64,
+    content_sha256: &mut Option<String>,
+) -> Result<Processed, String> {
     DECODED.with_borrow_mut(|buf| {
-        let result = convert_decoded(obj, bytes, cap, buf);
+        let result = convert_decoded(obj, bytes, cap, buf, content_sha256);
         if buf.capacity() > KEEP_BUFFER {
             *buf = Vec::new();
         }
@@ -462,8 +527,12 @@ fn convert_decoded(
     bytes: &[u8],
     cap: u64,
     buf: &mut Vec<u8>,
+    content_sha256: &mut Option<String>,
 ) -> Result<Processed, String> {
     let text = decode::decode_into(bytes, cap, buf).map_err(|e| e.to_string())?;
+    // What a digest's hashValue is: costs a pass over the decompressed bytes, and spares
+    // verification a second read of every object.
+    *content_sha256 = Some(hex::encode(Sha256::digest(text)));
     if !obj.expect_log && !looks_like_json(text) {
         return Ok(Processed::NotLog);
     }

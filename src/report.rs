@@ -119,6 +119,7 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
             }
             writeln!(out, "      events: {}", shorten(&f.eventids))?;
             writeln!(out, "      from:   {}", shorten(&f.source_uris))?;
+            writeln!(out, "      evidence: {}", f.evidence)?;
         }
         writeln!(out)?;
     }
@@ -231,7 +232,7 @@ fn shorten(items: &[String]) -> String {
 fn csv(out: &mut dyn Write, outcomes: &[Outcome]) -> Result<()> {
     writeln!(
         out,
-        "rule_id,title,severity,mitre,pack,first_seen,last_seen,account,region,actor,actor_arn,event_count,eventids,source_uris,summary"
+        "rule_id,title,severity,mitre,pack,first_seen,last_seen,account,region,actor,actor_arn,event_count,eventids,source_uris,summary,evidence"
     )?;
     for f in findings(outcomes) {
         let fields = [
@@ -250,6 +251,7 @@ fn csv(out: &mut dyn Write, outcomes: &[Outcome]) -> Result<()> {
             f.eventids.join(" "),
             f.source_uris.join(" "),
             f.summary.clone(),
+            f.evidence.clone(),
         ];
         let line: Vec<String> = fields.iter().map(|v| csv_field(v)).collect();
         writeln!(out, "{}", line.join(","))?;

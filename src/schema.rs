@@ -202,6 +202,42 @@ pub const BLOOM_FILTER_COLUMNS: &[&[&str]] = &[
 /// The lake's top-level table directory.
 pub const TABLE_DIR: &str = "cloudtrail";
 
+/// The table of the latest verification's verdicts, `_trailscope/verification.parquet`.
+pub const VERIFICATION_TABLE: &str = "verification";
+
+/// Columns of the `verification` table: one row per digest, and one per log file and URI it was
+/// ingested under, so `JOIN verification v ON v.source_uri = cloudtrail.source_uri` says whether
+/// a row's evidence was verified.
+pub const VERIFICATION_COLUMNS: &[&str] = &[
+    "object_type",
+    "uri",
+    "source_uri",
+    "status",
+    "reason",
+    "digest_uri",
+    "chain",
+    "digest_end_time",
+    "verified_at",
+];
+
+static VERIFICATION_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    Arc::new(Schema::new(
+        VERIFICATION_COLUMNS
+            .iter()
+            .map(|c| {
+                let required = matches!(*c, "object_type" | "uri" | "status" | "verified_at");
+                Field::new(*c, DataType::Utf8, !required)
+            })
+            .collect::<Vec<_>>(),
+    ))
+});
+
+/// Schema of the `verification` table (all text: `object_type` is `digest` or `log`, `status`
+/// is `valid`, `invalid`, `missing` or `unverified`).
+pub fn verification_schema() -> SchemaRef {
+    VERIFICATION_SCHEMA.clone()
+}
+
 /// Arrow type of the event time column.
 pub fn time_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

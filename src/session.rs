@@ -102,7 +102,20 @@ pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
         .with_listing_options(options)
         .with_schema(schema::file_schema());
     let table = ListingTable::try_new(config).context("opening the cloudtrail table")?;
-    finish(ctx, Arc::new(table), scope).await
+    let ctx = finish(ctx, Arc::new(table), scope).await?;
+    let results = crate::verify::store::results_path(lake);
+    if results.is_file() {
+        ctx.deregister_table(schema::VERIFICATION_TABLE)
+            .context("replacing the verification table")?;
+        ctx.register_parquet(
+            schema::VERIFICATION_TABLE,
+            &results.to_string_lossy(),
+            datafusion::prelude::ParquetReadOptions::default(),
+        )
+        .await
+        .with_context(|| format!("opening {}", results.display()))?;
+    }
+    Ok(ctx)
 }
 
 /// A session whose `cloudtrail` table is empty but has the lake's schema: enough to plan and
@@ -171,6 +184,11 @@ async fn finish(
         .context("registering the cloudtrail table")?;
     ctx.register_table(crate::chains::TABLE, Arc::new(crate::chains::ChainsTable))
         .context("registering the credential_chains table")?;
+    // Empty until `verify` stores verdicts; open_scoped replaces it with them.
+    let empty = MemTable::try_new(schema::verification_schema(), vec![vec![]])
+        .context("creating the verification table")?;
+    ctx.register_table(schema::VERIFICATION_TABLE, Arc::new(empty))
+        .context("registering the verification table")?;
     for (name, sql) in VIEWS {
         let df = ctx
             .sql(&format!("CREATE VIEW {name} AS {sql}"))

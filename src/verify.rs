@@ -8,12 +8,18 @@
 //! `digestEndTime \n digestS3Bucket/digestS3Object \n hex(SHA-256(digest bytes)) \n
 //! previousDigestSignature` (a JSON null written `null`).
 //!
-//! This module does not fetch anything or print; the `verify` command (to come) lists and fetches
-//! digests and log files over S3 or a local copy and reports.
+//! This module does not fetch anything or print: [`gather`] finds digests and log files,
+//! [`check`] judges them, [`store`] keeps digests and results beside the lake, [`keys`] gets
+//! CloudTrail's public keys, and the `verify` command reports.
+
+pub mod check;
+pub mod gather;
+pub mod keys;
+pub mod store;
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
@@ -137,23 +143,14 @@ fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 fn base64_decode(text: &[u8]) -> Result<Vec<u8>> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text.iter().take_while(|c| **c != b'=') {
-        let v = ALPHABET
-            .iter()
-            .position(|a| *a == c)
-            .ok_or_else(|| anyhow!("{:?} is not a base64 character", c as char))?
-            as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Ok(out)
+    use base64::Engine as _;
+    Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
+}
+
+/// Base64 of a DER key, as `aws cloudtrail list-public-keys` prints it.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// Whether `signature_hex` is a valid SHA256withRSA (PKCS#1 v1.5) signature of `message` by the
@@ -167,21 +164,34 @@ pub fn signature_valid(public_key: &[u8], message: &[u8], signature_hex: &str) -
     Ok(key.verify(message, &signature).is_ok())
 }
 
-/// CloudTrail public keys by fingerprint, from the JSON `aws cloudtrail list-public-keys` prints.
+/// CloudTrail public keys by fingerprint, from the JSON `aws cloudtrail list-public-keys` prints
+/// (or from ListPublicKeys itself, see [`keys`]).
 #[derive(Debug, Default, Clone)]
-pub struct PublicKeys(BTreeMap<String, Vec<u8>>);
+pub struct PublicKeys {
+    by_fingerprint: BTreeMap<String, Vec<u8>>,
+    list: Vec<KeyEntry>,
+}
 
-#[derive(Deserialize)]
+#[derive(Deserialize, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct KeyList {
     public_key_list: Vec<KeyEntry>,
 }
 
-#[derive(Deserialize)]
+/// One key as `list-public-keys` prints it: the value base64, the times RFC 3339.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct KeyEntry {
-    value: String,
-    fingerprint: String,
+pub struct KeyEntry {
+    /// The key, base64 of DER.
+    pub value: String,
+    /// Start of the key's validity.
+    #[serde(default)]
+    pub validity_start_time: Option<String>,
+    /// End of the key's validity.
+    #[serde(default)]
+    pub validity_end_time: Option<String>,
+    /// Its fingerprint, as digests name it.
+    pub fingerprint: String,
 }
 
 impl PublicKeys {
@@ -189,18 +199,50 @@ impl PublicKeys {
     pub fn from_json(text: &str) -> Result<PublicKeys> {
         let list: KeyList = serde_json::from_str(text)
             .context("not the JSON of `aws cloudtrail list-public-keys` (PublicKeyList)")?;
-        let mut keys = BTreeMap::new();
+        let mut keys = PublicKeys::default();
         for k in list.public_key_list {
-            let der = pkcs1_public_key(k.value.as_bytes())
-                .with_context(|| format!("the public key {}", k.fingerprint))?;
-            keys.insert(k.fingerprint.to_ascii_lowercase(), der);
+            keys.add(k)?;
         }
-        Ok(PublicKeys(keys))
+        Ok(keys)
+    }
+
+    /// Adds one key (a fingerprint already present is kept once).
+    pub fn add(&mut self, entry: KeyEntry) -> Result<()> {
+        let der = pkcs1_public_key(entry.value.as_bytes())
+            .with_context(|| format!("the public key {}", entry.fingerprint))?;
+        let fp = entry.fingerprint.to_ascii_lowercase();
+        if self.by_fingerprint.insert(fp, der).is_none() {
+            self.list.push(entry);
+        }
+        Ok(())
+    }
+
+    /// The same JSON `aws cloudtrail list-public-keys` prints.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&KeyList {
+            public_key_list: self.list.clone(),
+        })
+        .unwrap_or_default()
+    }
+
+    /// The keys, as listed.
+    pub fn entries(&self) -> &[KeyEntry] {
+        &self.list
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
     }
 
     /// The DER PKCS#1 key with this fingerprint.
     pub fn get(&self, fingerprint: &str) -> Option<&[u8]> {
-        self.0
+        self.by_fingerprint
             .get(&fingerprint.to_ascii_lowercase())
             .map(Vec::as_slice)
     }
@@ -221,20 +263,48 @@ pub enum DigestCheck {
     BadSignature,
 }
 
-/// Checks one digest: where it was found, its signature and key. `found_at` is `bucket/key` of
-/// the object (for a local copy, where it came from).
+/// Where a digest (or log file) was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundAt {
+    /// The bucket it is in, or for a local copy the bucket it came from, when known.
+    pub bucket: Option<String>,
+    /// Its key (for a local copy, its path).
+    pub key: String,
+}
+
+impl FoundAt {
+    /// Whether it is where `bucket`/`object` say. With the bucket known the key must be equal;
+    /// for a local copy of unknown origin only the part from `AWSLogs/` on is compared (a local
+    /// copy drops the trail's key prefix) and the bucket is taken on trust.
+    pub fn is(&self, bucket: &str, object: &str) -> bool {
+        match &self.bucket {
+            Some(b) => b == bucket && self.key == object,
+            None => layout_key(&self.key) == layout_key(object),
+        }
+    }
+}
+
+impl std::fmt::Display for FoundAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.bucket {
+            Some(b) => write!(f, "{b}/{}", self.key),
+            None => write!(f, "{}", self.key),
+        }
+    }
+}
+
+/// Checks one digest: where it was found, its signature and key.
 pub fn check_digest(
     digest: &DigestFile,
     bytes: &[u8],
-    found_at: &str,
+    found: &FoundAt,
     signature_hex: Option<&str>,
     keys: &PublicKeys,
 ) -> Result<DigestCheck> {
-    let claims = format!("{}/{}", digest.digest_s3_bucket, digest.digest_s3_object);
-    if claims != found_at {
+    if !found.is(&digest.digest_s3_bucket, &digest.digest_s3_object) {
         return Ok(DigestCheck::WrongLocation {
-            found: found_at.to_owned(),
-            claims,
+            found: found.to_string(),
+            claims: format!("{}/{}", digest.digest_s3_bucket, digest.digest_s3_object),
         });
     }
     let Some(signature) = signature_hex.filter(|s| !s.trim().is_empty()) else {
@@ -274,7 +344,7 @@ pub enum Link {
     SignatureMismatch,
 }
 
-/// Checks `digest`'s link to its predecessor; `previous` holds, by `bucket/key`, the
+/// Checks `digest`'s link to its predecessor; `previous` holds, by [`layout_key`], the
 /// decompressed bytes and signature of every digest available.
 pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (Vec<u8>, String)>) -> Link {
     let (Some(bucket), Some(object)) = (
@@ -283,9 +353,8 @@ pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (Vec<u8>, Str
     ) else {
         return Link::Start;
     };
-    let at = format!("{bucket}/{object}");
-    let Some((bytes, signature)) = previous.get(&at) else {
-        return Link::Missing(at);
+    let Some((bytes, signature)) = previous.get(&layout_key(object)) else {
+        return Link::Missing(format!("{bucket}/{object}"));
     };
     if digest.previous_digest_hash_value.as_deref()
         != Some(hex::encode(Sha256::digest(bytes)).as_str())
@@ -298,12 +367,80 @@ pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (Vec<u8>, Str
     Link::Intact
 }
 
-/// Whether a log file's bytes are what the digest lists: the SHA-256 of the bytes as delivered
-/// matches, and the bytes are exactly one gzip stream (data appended after it makes the file
-/// invalid even if a hash were forged to match).
-pub fn log_file_valid(bytes: &[u8], hash_value: &str) -> bool {
-    hex::encode(Sha256::digest(bytes)).eq_ignore_ascii_case(hash_value.trim())
-        && crate::decode::decode(bytes, u64::MAX).is_ok()
+/// The SHA-256 (hex) of a log file's content as CloudTrail hashes it for `hashValue`: the
+/// decompressed bytes of its one gzip stream (a plain JSON file is hashed as it is). A broken
+/// stream, or anything after its end, is an error: the AWS CLI once hashed only the first member
+/// and accepted whatever followed.
+pub fn content_sha256(bytes: &[u8]) -> Result<String, crate::decode::DecodeError> {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with_borrow_mut(|buf| {
+        let hash = crate::decode::decode_into(bytes, u64::MAX, buf)
+            .map(|content| hex::encode(Sha256::digest(content)));
+        if buf.capacity() > 64 << 20 {
+            *buf = Vec::new();
+        }
+        hash
+    })
+}
+
+/// What a digest's file name says: `<account>_CloudTrail-Digest_<region>_<trail>_<home
+/// region>_<end>[_backfill].json.gz`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestName {
+    /// Account the digest covers.
+    pub account: String,
+    /// Region whose log files it lists.
+    pub region: String,
+    /// Trail name.
+    pub trail: String,
+    /// The trail's home region.
+    pub home_region: String,
+    /// End of the period, `YYYYMMDDTHHMMSSZ`.
+    pub end: String,
+    /// A backfill digest: delivered later for log files an hourly digest missed; outside the
+    /// hourly chain.
+    pub backfill: bool,
+}
+
+impl DigestName {
+    /// Reads a digest key or path; `None` when the name is not a CloudTrail digest's.
+    pub fn parse(key: &str) -> Option<DigestName> {
+        let file = key.rsplit(['/', '\\']).next()?;
+        let stem = file.strip_suffix(".json.gz")?;
+        let (stem, backfill) = match stem.strip_suffix("_backfill") {
+            Some(s) => (s, true),
+            None => (stem, false),
+        };
+        let (account, rest) = stem.split_once("_CloudTrail-Digest_")?;
+        let (region, rest) = rest.split_once('_')?;
+        let (rest, end) = rest.rsplit_once('_')?;
+        let (trail, home_region) = rest.rsplit_once('_')?;
+        Some(DigestName {
+            account: account.to_owned(),
+            region: region.to_owned(),
+            trail: trail.to_owned(),
+            home_region: home_region.to_owned(),
+            end: end.to_owned(),
+            backfill,
+        })
+    }
+
+    /// The chain this digest belongs to: one per account, region and trail.
+    pub fn chain(&self) -> String {
+        format!("{}/{}/{}", self.account, self.region, self.trail)
+    }
+}
+
+/// The part of a key or path from its `AWSLogs/` segment on, with `/` separators: what stays
+/// the same between the bucket, a copied bucket and a local copy (`aws s3 sync`).
+pub fn layout_key(key: &str) -> String {
+    let key = key.replace('\\', "/");
+    match key.rfind("AWSLogs/") {
+        Some(at) if at == 0 || key[..at].ends_with('/') => key[at..].to_owned(),
+        _ => key.trim_start_matches("s3://").to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -328,22 +465,7 @@ mod tests {
     }
 
     fn b64(bytes: &[u8]) -> String {
-        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |a, (i, b)| a | (*b as u32) << (16 - 8 * i));
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
+        base64_encode(bytes)
     }
 
     fn keys() -> PublicKeys {
@@ -428,7 +550,12 @@ mod tests {
         let d = DigestFile::parse(&bytes).unwrap();
         let sig = signed("d1.json.gz", &bytes);
         let check = |b: &[u8], at: &str, s: Option<&str>, k: &PublicKeys| {
-            check_digest(&d, b, at, s, k).unwrap()
+            let (bucket, key) = at.split_once('/').unwrap();
+            let found = FoundAt {
+                bucket: Some(bucket.to_owned()),
+                key: key.to_owned(),
+            };
+            check_digest(&d, b, &found, s, k).unwrap()
         };
         assert_eq!(
             check(&bytes, "trail-bucket/d1.json.gz", Some(&sig), &keys),
@@ -478,41 +605,58 @@ mod tests {
             Link::Missing("trail-bucket/d1.json.gz".into())
         );
         have.insert(
-            "trail-bucket/d1.json.gz".to_owned(),
+            "d1.json.gz".to_owned(),
             (first.clone(), first_sig.clone()),
         );
         assert_eq!(check_link(&second, &have), Link::Intact);
         let mut tampered = first.clone();
         tampered[5] ^= 1;
         have.insert(
-            "trail-bucket/d1.json.gz".to_owned(),
+            "d1.json.gz".to_owned(),
             (tampered, first_sig.clone()),
         );
         assert_eq!(check_link(&second, &have), Link::HashMismatch);
         have.insert(
-            "trail-bucket/d1.json.gz".to_owned(),
+            "d1.json.gz".to_owned(),
             (first, sign("something else")),
         );
         assert_eq!(check_link(&second, &have), Link::SignatureMismatch);
     }
 
     #[test]
-    fn log_files_must_hash_and_be_one_gzip_stream() {
+    fn log_content_is_hashed_decompressed_and_must_be_one_gzip_stream() {
         use std::io::Write;
+        let content = br#"{"Records":[]}"#;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(br#"{"Records":[]}"#).unwrap();
+        gz.write_all(content).unwrap();
         let bytes = gz.finish().unwrap();
-        let hash = hex::encode(Sha256::digest(&bytes));
-        assert!(log_file_valid(&bytes, &hash));
-        assert!(log_file_valid(&bytes, &hash.to_uppercase()));
+        let hash = hex::encode(Sha256::digest(content));
+        assert_eq!(content_sha256(&bytes).unwrap(), hash);
+        assert_eq!(content_sha256(content).unwrap(), hash, "a plain copy");
         let mut flipped = bytes.clone();
         flipped[12] ^= 1;
-        assert!(!log_file_valid(&flipped, &hash));
+        assert!(content_sha256(&flipped).map_or(true, |h| h != hash));
         let mut appended = bytes.clone();
         appended.extend_from_slice(&bytes);
-        assert!(
-            !log_file_valid(&appended, &hex::encode(Sha256::digest(&appended))),
-            "a second gzip member"
+        assert!(content_sha256(&appended).is_err(), "a second gzip member");
+    }
+
+    #[test]
+    fn digest_names_and_layout_keys() {
+        let n = DigestName::parse("AWSLogs/o-x/111122223333/CloudTrail-Digest/eu-west-1/2024/03/05/111122223333_CloudTrail-Digest_eu-west-1_org_trail_us-east-1_20240305T140000Z.json.gz").unwrap();
+        assert_eq!(
+            (n.account.as_str(), n.region.as_str(), n.trail.as_str()),
+            ("111122223333", "eu-west-1", "org_trail")
         );
+        assert_eq!((n.home_region.as_str(), n.end.as_str()), ("us-east-1", "20240305T140000Z"));
+        assert!(!n.backfill);
+        let b = DigestName::parse("1_CloudTrail-Digest_us-east-1_t_us-east-1_20240305T140000Z_backfill.json.gz").unwrap();
+        assert!(b.backfill && b.end == "20240305T140000Z");
+        assert!(DigestName::parse("x.json.gz").is_none());
+        assert_eq!(layout_key("s3://b/prefix/AWSLogs/1/x"), "AWSLogs/1/x");
+        assert_eq!(layout_key("/copy/AWSLogs/1/x"), "AWSLogs/1/x");
+        let found = FoundAt { bucket: None, key: "/copy/AWSLogs/1/x".into() };
+        assert!(found.is("any", "prefix/AWSLogs/1/x"));
+        assert!(!found.is("any", "prefix/AWSLogs/1/y"));
     }
 }

@@ -149,7 +149,8 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         .unwrap_or_default();
     let runtime = super::runtime()?;
     let started = Instant::now();
-    let outcomes = runtime.block_on(async {
+    let mut statuses = None;
+    let mut outcomes = runtime.block_on(async {
         let lake = match &args.source {
             Some(source) => super::sql::cache_ingest(source, &args.aws).await?,
             None => args.lake.dir.clone(),
@@ -159,6 +160,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
             until: args.until,
         };
         let ctx = session::open_scoped(&lake, scope).await?;
+        statuses = crate::verify::store::load_statuses(&lake)?;
         let bar = crate::progress::rules(rules.len() as u64);
         let outcomes = detect::run(&ctx, rules, &overrides, |o| {
             match &o.result {
@@ -182,6 +184,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         anyhow::Ok(outcomes)
     })?;
     let took = started.elapsed();
+    detect::mark_evidence(&mut outcomes, statuses.as_ref());
     match &args.output {
         Some(path) => {
             let mut file = std::io::BufWriter::new(

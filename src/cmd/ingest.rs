@@ -87,6 +87,12 @@ pub struct IngestArgs {
     #[arg(long, value_parser = parse_day, value_name = "WHEN", help_heading = "Selecting logs")]
     pub until: Option<NaiveDate>,
 
+    /// Keep the trail's digest files and their signatures beside the lake
+    /// (LAKE/_trailscope/digests), so `trailscope verify --lake LAKE` can prove the logs later
+    /// with no AWS access.
+    #[arg(long)]
+    pub keep_digests: bool,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 
@@ -165,6 +171,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     opts.fetch_concurrency = args.fetch_concurrency.max(1);
     opts.max_object_size = args.max_object_size;
     opts.writer.memory_budget = args.memory as usize;
+    opts.keep_digests = args.keep_digests;
     let runtime = super::runtime()?;
     let report = runtime.block_on(ingest::run(&opts))?;
     let mut out = std::io::stdout().lock();
@@ -190,6 +197,15 @@ pub fn print_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()>
         "files: {} Parquet files written (run {})",
         r.files_written, r.run_id
     )?;
+    if r.digests_kept > 0 {
+        writeln!(
+            out,
+            "digests: {} kept with their signatures in {} (verify offline: trailscope verify --lake {})",
+            r.digests_kept,
+            crate::verify::store::digest_dir(lake).display(),
+            lake.display()
+        )?;
+    }
     if !r.failures.is_empty() {
         writeln!(out, "\n{} object(s) failed:", r.failures.len())?;
         for f in &r.failures {

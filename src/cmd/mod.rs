@@ -10,6 +10,7 @@ pub mod packs;
 pub mod sql;
 pub mod timeline;
 pub mod trace;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,8 @@ pub enum Command {
     Timeline(timeline::TimelineArgs),
     /// Per-actor summaries: when, where, from which IPs and keys, what, and which detections.
     Summary(timeline::SummaryArgs),
+    /// Verify CloudTrail's signed digests: prove the logs are what AWS delivered, name the gaps.
+    Verify(verify::VerifyArgs),
 }
 
 /// `--lake`, shared by every command that reads or writes a lake.
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trace(args) => trace::run(args),
         Command::Timeline(args) => timeline::run_timeline(args),
         Command::Summary(args) => timeline::run_summary(args),
+        Command::Verify(args) => verify::run(args),
     }
 }
 

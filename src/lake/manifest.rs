@@ -43,6 +43,11 @@ pub struct Entry {
     pub size: u64,
     /// SHA-256 of the bytes read, hex.
     pub sha256: String,
+    /// SHA-256 of the decompressed content, hex: what a CloudTrail digest's `hashValue` is, so
+    /// verification can prove an ingested object without reading it again. Absent for objects
+    /// that could not be decoded, and in manifests written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_sha256: Option<String>,
     /// Outcome.
     pub status: Status,
     /// Why the object was quarantined.
@@ -89,6 +94,16 @@ pub fn load_seen(root: &Path) -> Result<HashSet<ObjectKey>> {
         }
     }
     Ok(seen)
+}
+
+/// Every row of every run, oldest run first.
+pub fn load_entries(root: &Path) -> Result<Vec<Entry>> {
+    let dir = root.join(META_DIR).join(MANIFEST_DIR);
+    let mut out = Vec::new();
+    for path in list_dir(&dir)? {
+        out.extend(read_entries(&path)?);
+    }
+    Ok(out)
 }
 
 /// Reads the rows of one manifest file.

@@ -166,7 +166,8 @@ pub enum ObjectKind {
 
 /// Classifies an object by its key, before download.
 pub fn classify(key: &str, info: &KeyInfo) -> ObjectKind {
-    if key.ends_with('/') {
+    // A digest's `.metadata.json` sidecar (its signature) is not a digest or a log.
+    if key.ends_with('/') || key.ends_with(".metadata.json") {
         return ObjectKind::NotLog;
     }
     if info.service.as_deref() == Some("CloudTrail-Digest") || key.contains("_CloudTrail-Digest_") {

@@ -147,6 +147,15 @@ impl S3Source {
 
     /// Downloads one object whole, retrying a body that is cut off.
     pub async fn fetch(&self, bucket: &str, key: &str) -> Result<Vec<u8>> {
+        Ok(self.fetch_with_metadata(bucket, key).await?.0)
+    }
+
+    /// Downloads one object whole with its user metadata (`x-amz-meta-*`, without the prefix).
+    pub async fn fetch_with_metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(Vec<u8>, std::collections::HashMap<String, String>)> {
         let mut last = None;
         for attempt in 0..TRIES {
             if attempt > 0 {
@@ -171,8 +180,9 @@ impl S3Source {
                     continue;
                 }
             };
+            let metadata = resp.metadata().cloned().unwrap_or_default();
             match resp.body.collect().await {
-                Ok(b) => return Ok(b.into_bytes().to_vec()),
+                Ok(b) => return Ok((b.into_bytes().to_vec(), metadata)),
                 Err(e) => last = Some(anyhow::anyhow!("the download was cut off: {e}")),
             }
         }
@@ -186,6 +196,26 @@ impl S3Source {
 }
 
 async fn build(opts: &S3Options, region: Option<String>) -> Client {
+    let sdk = sdk_config(opts, region, true).await;
+    let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    if opts.endpoint_url.is_some() {
+        conf = conf.force_path_style(true);
+    }
+    if sdk.region().is_none() {
+        conf = conf.region(Region::new("us-east-1"));
+    }
+    Client::from_conf(conf.build())
+}
+
+/// The shared AWS configuration as the AWS CLI builds it: the default credential chain, the
+/// profile, the region, and (`with_endpoint`) the `--endpoint-url`, which names an S3 endpoint
+/// and so is not given to other services (they take `AWS_ENDPOINT_URL_<SERVICE>`).
+pub async fn sdk_config(
+    opts: &S3Options,
+    region: Option<String>,
+    with_endpoint: bool,
+) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
             aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
@@ -201,19 +231,10 @@ async fn build(opts: &S3Options, region: Option<String>) -> Client {
     if opts.no_sign_request {
         loader = loader.no_credentials();
     }
-    if let Some(e) = &opts.endpoint_url {
+    if let Some(e) = opts.endpoint_url.as_ref().filter(|_| with_endpoint) {
         loader = loader.endpoint_url(e);
     }
-    let sdk = loader.load().await;
-    let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
-        .retry_config(RetryConfig::standard().with_max_attempts(8));
-    if opts.endpoint_url.is_some() {
-        conf = conf.force_path_style(true);
-    }
-    if sdk.region().is_none() {
-        conf = conf.region(Region::new("us-east-1"));
-    }
-    Client::from_conf(conf.build())
+    loader.load().await
 }
 
 /// The bucket's region, from HeadBucket's answer (S3 names it even when it refuses the request).

@@ -8,6 +8,7 @@
 //!
 //! This is not part of the ingest pipeline; `examples/gen-logs.rs` and the tests drive it.
 
+pub mod digests;
 mod event;
 mod incident;
 mod routine;
@@ -321,7 +322,7 @@ fn write_stream(
     Ok((stats, files))
 }
 
-fn gzip(data: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn gzip(data: &[u8]) -> Result<Vec<u8>> {
     let mut e = GzEncoder::new(Vec::with_capacity(data.len() / 6), Compression::new(6));
     e.write_all(data).context("compressing")?;
     e.finish().context("compressing")

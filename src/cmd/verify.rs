@@ -1,0 +1,336 @@
+//! `trailscope verify`: proves, with CloudTrail's signed digest files, that the logs are the logs
+//! AWS delivered, and names every gap.
+//!
+//! Gathers digests and log files ([`crate::verify::gather`]), gets the public keys (a file, the
+//! keys saved beside the lake, or ListPublicKeys), judges ([`crate::verify::check`]), stores the
+//! verdicts in the lake as the `verification` table, and prints a summary in the AWS CLI's terms
+//! and then the details. Exit status: 0 everything valid, 1 anything invalid, missing or
+//! unverified, 2 error.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Args, ValueEnum};
+
+use super::ingest::{AwsArgs, parse_day};
+use super::{EXIT_FOUND, EXIT_OK, LakeArg};
+use crate::source::layout::{Filters, ymd};
+use crate::verify::check::{Report, Status};
+use crate::verify::gather::{self, Options};
+use crate::verify::{PublicKeys, keys, store};
+
+const EXAMPLES: &str = "\
+Examples:
+  # The trail bucket, online: digests, signatures and public keys from AWS
+  trailscope verify s3://my-trail-bucket/AWSLogs/ --since 2024-03-01 --until 2024-03-07
+
+  # Keep the keys for later, offline use
+  trailscope verify s3://my-trail-bucket/AWSLogs/ --since 2024-03-01 --save-public-keys keys.json
+
+  # A local copy (aws s3 sync); signatures from each digest's .metadata.json sidecar
+  trailscope verify ./case42-logs --public-keys keys.json
+
+  # Offline, from the lake alone: digests kept by `ingest --keep-digests`, hashes from the manifest
+  trailscope verify --lake ./case42 --public-keys keys.json
+
+A digest is valid when it is where CloudTrail delivered it, its SHA256withRSA signature verifies
+with the CloudTrail key it names, and its previous-digest hash and signature match the real previous
+digest. A log file is valid when a valid digest lists it and the SHA-256 of its content (the
+decompressed bytes of exactly one gzip stream) is the listed hashValue. A log file no valid digest
+lists is unverified. Verdicts are stored in the lake: SELECT * FROM verification, and `detect` marks
+each finding verified, unverified or invalid.
+
+Exit status: 0 every digest and log file valid; 1 anything invalid, missing or unverified; 2 error.";
+
+/// Options of `trailscope verify`.
+#[derive(Debug, Args)]
+#[command(after_help = EXAMPLES)]
+pub struct VerifyArgs {
+    /// The trail: s3://bucket/prefix or a local copy. Without it, the digests kept in the lake
+    /// (`ingest --keep-digests`) and the manifest's hashes are verified, offline.
+    #[arg(value_name = "SOURCE")]
+    pub source: Option<String>,
+
+    #[command(flatten)]
+    pub lake: LakeArg,
+
+    /// First day to verify: YYYY-MM-DD, an RFC 3339 time, or a span back from now (7d, 36h).
+    #[arg(long, value_parser = parse_day, value_name = "WHEN")]
+    pub since: Option<NaiveDate>,
+
+    /// Last day to verify (same forms). The chain must reach the end of it: a chain that stops
+    /// earlier has lost its newest digests.
+    #[arg(long, value_parser = parse_day, value_name = "WHEN")]
+    pub until: Option<NaiveDate>,
+
+    /// Only these accounts (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+
+    /// Only these log regions (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    pub regions: Vec<String>,
+
+    /// CloudTrail public keys from a file holding the JSON `aws cloudtrail list-public-keys`
+    /// prints; no call to CloudTrail is made.
+    #[arg(long, value_name = "FILE", help_heading = "Keys")]
+    pub public_keys: Option<PathBuf>,
+
+    /// Write the public keys used to FILE, in the same JSON, for verifying later with no AWS
+    /// access.
+    #[arg(long, value_name = "FILE", help_heading = "Keys")]
+    pub save_public_keys: Option<PathBuf>,
+
+    /// The bucket CloudTrail delivered to, when SOURCE is a copy in another bucket.
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+
+    /// Output: text (summary, then details) or json.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub format: VerifyFormat,
+
+    /// List valid digests and log files too, not only the problems.
+    #[arg(long)]
+    pub show_valid: bool,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+
+    /// Objects read at once.
+    #[arg(long, default_value_t = 16, value_name = "N", help_heading = "Tuning")]
+    pub fetch_concurrency: usize,
+}
+
+/// Output formats of `verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    /// Summary in the AWS CLI's terms, then one line per problem.
+    Text,
+    /// One JSON document with every verdict.
+    Json,
+}
+
+/// Runs `trailscope verify`.
+pub fn run(args: VerifyArgs) -> Result<ExitCode> {
+    if let (Some(s), Some(u)) = (args.since, args.until)
+        && s > u
+    {
+        bail!("--since {} is after --until {}", ymd(s), ymd(u));
+    }
+    let lake_dir = args.lake.dir.clone();
+    let lake = gather::is_lake(&lake_dir).then(|| lake_dir.clone());
+    if lake.is_none() && args.source.is_none() {
+        bail!(
+            "{} is not a lake; give the trail as SOURCE (s3://bucket/AWSLogs/ or a local copy), or --lake DIR",
+            lake_dir.display()
+        );
+    }
+    let opts = Options {
+        source: args.source.clone(),
+        lake: lake.clone(),
+        filters: Filters {
+            accounts: args.accounts.clone(),
+            regions: args.regions.clone(),
+            since: args.since,
+            until: args.until,
+        },
+        s3: args.aws.clone().into(),
+        bucket: args.bucket.clone(),
+        concurrency: args.fetch_concurrency.max(1),
+    };
+    let runtime = super::runtime()?;
+    let started = std::time::Instant::now();
+    let mut gathered = runtime.block_on(gather::gather(&opts))?;
+
+    let keys = match &args.public_keys {
+        Some(path) => read_keys(path)?,
+        None => {
+            let saved = lake.as_ref().map(|l| store::keys_path(l)).filter(|p| p.exists());
+            match saved {
+                Some(p) if args.source.is_none() => read_keys(&p)?,
+                _ if gathered.inputs.digests.is_empty() => PublicKeys::default(),
+                _ => {
+                    let regions: Vec<String> = gathered.regions.iter().cloned().collect();
+                    let (start, end) = gathered.span.unwrap_or_else(|| {
+                        let now = chrono::Utc::now();
+                        (now - chrono::Duration::days(1), now)
+                    });
+                    let fetched = runtime.block_on(keys::fetch(&opts.s3, &regions, start, end))?;
+                    if let Some(l) = &lake {
+                        let mut all = match store::keys_path(l) {
+                            p if p.exists() => read_keys(&p)?,
+                            _ => PublicKeys::default(),
+                        };
+                        for e in fetched.entries() {
+                            all.add(e.clone())?;
+                        }
+                        let path = store::keys_path(l);
+                        if let Some(d) = path.parent() {
+                            std::fs::create_dir_all(d)
+                                .with_context(|| format!("creating {}", d.display()))?;
+                        }
+                        store::write_atomic(&path, all.to_json().as_bytes())?;
+                    }
+                    fetched
+                }
+            }
+        }
+    };
+    if let Some(path) = &args.save_public_keys {
+        std::fs::write(path, keys.to_json())
+            .with_context(|| format!("writing the public keys to {}", path.display()))?;
+    }
+    gathered.inputs.keys = keys;
+    gathered.inputs.until = args.until.and_then(|d| {
+        d.checked_add_days(chrono::Days::new(1))
+            .map(|n| n.and_time(chrono::NaiveTime::MIN).and_utc())
+    });
+    let report = crate::verify::check::verify(&gathered.inputs);
+    let stored = match &lake {
+        Some(l) => Some(store::write_results(l, &report)?),
+        None => None,
+    };
+    log::info!(
+        "verified in {:.2}s ({} log files read, {} bytes)",
+        started.elapsed().as_secs_f64(),
+        gathered.logs_read,
+        gathered.bytes_read
+    );
+
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        VerifyFormat::Json => {
+            let (dv, di, dm) = report.digest_counts();
+            let (lv, li, lm, lu) = report.log_counts();
+            let doc = serde_json::json!({
+                "requested": {"since": args.since.map(ymd), "until": args.until.map(ymd)},
+                "found": {"from": report.found_from, "to": report.found_to},
+                "digest_files": {"valid": dv, "invalid": di, "missing": dm},
+                "log_files": {"valid": lv, "invalid": li, "missing": lm, "unverified": lu},
+                "all_valid": report.all_valid(),
+                "digests": report.digests,
+                "logs": report.logs,
+                "notes": report.notes,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc).context("writing the report")?;
+            writeln!(out)?;
+        }
+        VerifyFormat::Text => {
+            print_text(&mut out, &args, &report, stored.as_deref())
+                .context("writing the report")?;
+        }
+    }
+    Ok(ExitCode::from(if report.all_valid() {
+        EXIT_OK
+    } else {
+        EXIT_FOUND
+    }))
+}
+
+fn read_keys(path: &std::path::Path) -> Result<PublicKeys> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the public keys {}", path.display()))?;
+    PublicKeys::from_json(&text).with_context(|| format!("{}", path.display()))
+}
+
+fn print_text(
+    out: &mut impl Write,
+    args: &VerifyArgs,
+    report: &Report,
+    stored: Option<&std::path::Path>,
+) -> Result<()> {
+    let day = |d: Option<NaiveDate>, default: &str| d.map(ymd).unwrap_or_else(|| default.into());
+    writeln!(
+        out,
+        "Results requested for {} to {}",
+        day(args.since, "the first digest"),
+        day(args.until, "the last digest")
+    )?;
+    if report.digests.is_empty() {
+        writeln!(
+            out,
+            "No digests found (is log file validation on for the trail? digests are under AWSLogs/<account>/CloudTrail-Digest/)"
+        )?;
+    } else {
+        match (&report.found_from, &report.found_to) {
+            (Some(a), Some(b)) => writeln!(out, "Results found for {a} to {b}:")?,
+            _ => writeln!(out, "No valid digests found in range")?,
+        }
+    }
+    writeln!(out)?;
+    let (dv, di, dm) = report.digest_counts();
+    ratio(out, "digest", dv, &[(di, "INVALID"), (dm, "missing")])?;
+    let (lv, li, lm, lu) = report.log_counts();
+    ratio(
+        out,
+        "log",
+        lv,
+        &[(li, "INVALID"), (lm, "missing"), (lu, "unverified")],
+    )?;
+
+    let problems: Vec<String> = report
+        .digests
+        .iter()
+        .filter(|d| args.show_valid || d.status != Status::Valid)
+        .map(|d| line("Digest file", &d.uri, d.status, d.reason.as_deref()))
+        .chain(
+            report
+                .logs
+                .iter()
+                .filter(|l| args.show_valid || l.status != Status::Valid)
+                .map(|l| line("Log file", &l.uri, l.status, l.reason.as_deref())),
+        )
+        .collect();
+    if !problems.is_empty() {
+        writeln!(out)?;
+        for p in problems {
+            writeln!(out, "{p}")?;
+        }
+    }
+    if !report.notes.is_empty() {
+        writeln!(out)?;
+        for n in &report.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
+    writeln!(out)?;
+    match stored {
+        Some(p) => writeln!(
+            out,
+            "Verdicts stored in {}: query them as the `verification` table; `detect` marks findings by them.",
+            p.display()
+        )?,
+        None => writeln!(
+            out,
+            "No lake at {}: verdicts not stored (give --lake to keep them).",
+            args.lake.dir.display()
+        )?,
+    }
+    Ok(())
+}
+
+fn ratio(out: &mut impl Write, name: &str, valid: usize, rest: &[(usize, &str)]) -> Result<()> {
+    let total = valid + rest.iter().map(|r| r.0).sum::<usize>();
+    write!(out, "{valid}/{total} {name} files valid")?;
+    for (n, what) in rest {
+        if *n > 0 {
+            write!(out, ", {n}/{total} {name} files {what}")?;
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+fn line(kind: &str, uri: &str, status: Status, reason: Option<&str>) -> String {
+    let word = match status {
+        Status::Valid => "valid".to_owned(),
+        s => s.as_str().to_uppercase(),
+    };
+    match reason {
+        Some(r) => format!("{kind}\t{uri}\t{word}: {r}"),
+        None => format!("{kind}\t{uri}\t{word}"),
+    }
+}

@@ -1,0 +1,267 @@
+//! Verification's files beside the lake: kept digests with their signature metadata, the saved
+//! public keys, and the latest verdicts as the `verification` table.
+//!
+//! ```text
+//! <lake>/_trailscope/digests/<bucket>/<key>                 digest, bytes as delivered
+//! <lake>/_trailscope/digests/<bucket>/<key>.metadata.json   its S3 metadata and origin
+//! <lake>/_trailscope/digests/public-keys.json               `aws cloudtrail list-public-keys` JSON
+//! <lake>/_trailscope/verification.parquet                   the latest verdicts
+//! ```
+//! The digest store is itself a local copy of the trail in the CloudTrail key layout, so
+//! `trailscope verify <lake>/_trailscope/digests` and `aws s3 sync` copies read the same way. The
+//! same `.metadata.json` sidecar beside a digest in any local copy supplies its signature (the
+//! output of `aws s3api head-object` works as is). This module does not judge anything.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::array::{Array, RecordBatch, StringArray};
+use serde::{Deserialize, Serialize};
+
+use super::check::Report;
+use crate::lake::META_DIR;
+use crate::schema;
+
+/// Suffix of the file beside a digest that holds its S3 metadata.
+pub const SIDECAR: &str = ".metadata.json";
+
+/// A digest's metadata: its signature, and for a kept digest where it was found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DigestMeta {
+    /// `x-amz-meta-signature`, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// `x-amz-meta-signature-algorithm`.
+    #[serde(
+        rename = "signature-algorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signature_algorithm: Option<String>,
+    /// The bucket it was found in, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// The key it was found at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The URI it was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_uri: Option<String>,
+    /// `aws s3api head-object` output keeps user metadata here.
+    #[serde(rename = "Metadata", default, skip_serializing)]
+    head_object: Option<HashMap<String, String>>,
+}
+
+impl DigestMeta {
+    /// From an S3 object's user metadata (`x-amz-meta-*`, names without the prefix).
+    pub fn from_user_metadata(meta: &HashMap<String, String>) -> DigestMeta {
+        DigestMeta {
+            signature: meta.get("signature").cloned(),
+            signature_algorithm: meta.get("signature-algorithm").cloned(),
+            ..DigestMeta::default()
+        }
+    }
+
+    /// Reads a sidecar; `None` when there is none.
+    pub fn read(digest_path: &Path) -> Result<Option<DigestMeta>> {
+        let path = sidecar(digest_path);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let mut meta: DigestMeta = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not digest metadata (expected {{\"signature\": \"…\"}} or the JSON of aws s3api head-object)",
+                path.display()
+            )
+        })?;
+        if let Some(m) = meta.head_object.take() {
+            let from = DigestMeta::from_user_metadata(&m);
+            meta.signature = meta.signature.or(from.signature);
+            meta.signature_algorithm = meta.signature_algorithm.or(from.signature_algorithm);
+        }
+        Ok(Some(meta))
+    }
+}
+
+/// The sidecar path of a digest file.
+pub fn sidecar(digest_path: &Path) -> PathBuf {
+    let mut s = digest_path.as_os_str().to_owned();
+    s.push(SIDECAR);
+    PathBuf::from(s)
+}
+
+/// The directory of kept digests.
+pub fn digest_dir(lake: &Path) -> PathBuf {
+    lake.join(META_DIR).join("digests")
+}
+
+/// The public keys saved beside the lake.
+pub fn keys_path(lake: &Path) -> PathBuf {
+    digest_dir(lake).join("public-keys.json")
+}
+
+/// The latest verdicts.
+pub fn results_path(lake: &Path) -> PathBuf {
+    lake.join(META_DIR).join("verification.parquet")
+}
+
+/// Keeps one digest beside the lake, as found: the bytes under `<bucket>/<key>` (`_local/` and
+/// the key from `AWSLogs/` on for a local copy) and the metadata beside them. Returns false when
+/// it was kept already.
+pub fn keep_digest(lake: &Path, meta: &DigestMeta, bytes: &[u8]) -> Result<bool> {
+    let key = meta.key.clone().unwrap_or_default();
+    let rel = match &meta.bucket {
+        Some(b) => format!("{b}/{key}"),
+        None => format!("_local/{}", super::layout_key(&key)),
+    };
+    if rel.split('/').any(|s| s == ".." || s.is_empty()) {
+        anyhow::bail!("{rel}: not a key that can be kept as a file");
+    }
+    let path = digest_dir(lake).join(&rel);
+    if path.exists() && sidecar(&path).exists() {
+        return Ok(false);
+    }
+    let dir = path.parent().context("a kept digest has a directory")?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // The metadata goes first: a digest without its sidecar would read as unsigned.
+    let text = serde_json::to_vec_pretty(meta).context("encoding digest metadata")?;
+    write_atomic(&sidecar(&path), &text)?;
+    write_atomic(&path, bytes)?;
+    Ok(true)
+}
+
+/// Writes a file under a temporary name and renames it into place.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    crate::lake::write_synced(&tmp, bytes)?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
+}
+
+/// Stores the verdicts as the `verification` table, replacing the previous ones.
+pub fn write_results(lake: &Path, report: &Report) -> Result<PathBuf> {
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); schema::VERIFICATION_COLUMNS.len()];
+    let mut push = |row: [Option<String>; 9]| {
+        for (c, v) in cols.iter_mut().zip(row) {
+            c.push(v);
+        }
+    };
+    for d in &report.digests {
+        push([
+            Some("digest".into()),
+            Some(d.uri.clone()),
+            None,
+            Some(d.status.as_str().into()),
+            d.reason.clone(),
+            Some(d.uri.clone()),
+            Some(d.chain.clone()),
+            (!d.end_time.is_empty()).then(|| d.end_time.clone()),
+            Some(at.clone()),
+        ]);
+    }
+    for l in &report.logs {
+        let uris: Vec<Option<String>> = if l.source_uris.is_empty() {
+            vec![None]
+        } else {
+            l.source_uris.iter().cloned().map(Some).collect()
+        };
+        for u in uris {
+            push([
+                Some("log".into()),
+                Some(l.uri.clone()),
+                u,
+                Some(l.status.as_str().into()),
+                l.reason.clone(),
+                l.digest.clone(),
+                None,
+                None,
+                Some(at.clone()),
+            ]);
+        }
+    }
+    let arrays: Vec<Arc<dyn Array>> = cols
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as Arc<dyn Array>)
+        .collect();
+    let batch = RecordBatch::try_new(schema::verification_schema(), arrays)
+        .context("building the verification table")?;
+    let mut buf = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)
+        .context("writing the verification table")?;
+    w.write(&batch).context("writing the verification table")?;
+    w.close().context("writing the verification table")?;
+    let path = results_path(lake);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    write_atomic(&path, &buf)?;
+    Ok(path)
+}
+
+/// The latest verdict per lake `source_uri`, or `None` when the lake was never verified.
+pub fn load_statuses(lake: &Path) -> Result<Option<HashMap<String, String>>> {
+    let path = results_path(lake);
+    let file = match fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
+    };
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut out = HashMap::new();
+    for batch in reader {
+        let batch = batch.with_context(|| format!("reading {}", path.display()))?;
+        let col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .with_context(|| format!("{}: no text column {name}", path.display()))
+        };
+        let (uri, status) = (col("source_uri")?, col("status")?);
+        for i in 0..batch.num_rows() {
+            if uri.is_valid(i) {
+                out.insert(uri.value(i).to_owned(), status.value(i).to_owned());
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sidecars_read_our_shape_and_head_object_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("d.json.gz");
+        assert_eq!(DigestMeta::read(&d).unwrap(), None);
+        fs::write(
+            sidecar(&d),
+            r#"{"AcceptRanges":"bytes","Metadata":{"signature":"ab12","signature-algorithm":"SHA256withRSA"}}"#,
+        )
+        .unwrap();
+        let m = DigestMeta::read(&d).unwrap().unwrap();
+        assert_eq!(m.signature.as_deref(), Some("ab12"));
+        assert_eq!(m.signature_algorithm.as_deref(), Some("SHA256withRSA"));
+        let kept = DigestMeta {
+            signature: Some("cd34".into()),
+            bucket: Some("b".into()),
+            key: Some("AWSLogs/1/CloudTrail-Digest/x.json.gz".into()),
+            ..DigestMeta::default()
+        };
+        assert!(keep_digest(dir.path(), &kept, b"bytes").unwrap());
+        assert!(!keep_digest(dir.path(), &kept, b"bytes").unwrap());
+        let path = digest_dir(dir.path()).join("b/AWSLogs/1/CloudTrail-Digest/x.json.gz");
+        assert_eq!(fs::read(&path).unwrap(), b"bytes");
+        assert_eq!(DigestMeta::read(&path).unwrap().unwrap(), kept);
+    }
+}
