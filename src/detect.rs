@@ -224,7 +224,9 @@ pub fn mark_evidence(
 ) {
     let Some(statuses) = statuses else { return };
     for o in outcomes {
-        let Ok(findings) = &mut o.result else { continue };
+        let Ok(findings) = &mut o.result else {
+            continue;
+        };
         for f in findings {
             let of = |u: &String| statuses.get(u).map(String::as_str).unwrap_or("unverified");
             f.evidence = if f

@@ -604,22 +604,13 @@ mod tests {
             check_link(&second, &have),
             Link::Missing("trail-bucket/d1.json.gz".into())
         );
-        have.insert(
-            "d1.json.gz".to_owned(),
-            (first.clone(), first_sig.clone()),
-        );
+        have.insert("d1.json.gz".to_owned(), (first.clone(), first_sig.clone()));
         assert_eq!(check_link(&second, &have), Link::Intact);
         let mut tampered = first.clone();
         tampered[5] ^= 1;
-        have.insert(
-            "d1.json.gz".to_owned(),
-            (tampered, first_sig.clone()),
-        );
+        have.insert("d1.json.gz".to_owned(), (tampered, first_sig.clone()));
         assert_eq!(check_link(&second, &have), Link::HashMismatch);
-        have.insert(
-            "d1.json.gz".to_owned(),
-            (first, sign("something else")),
-        );
+        have.insert("d1.json.gz".to_owned(), (first, sign("something else")));
         assert_eq!(check_link(&second, &have), Link::SignatureMismatch);
     }
 
@@ -648,14 +639,23 @@ mod tests {
             (n.account.as_str(), n.region.as_str(), n.trail.as_str()),
             ("111122223333", "eu-west-1", "org_trail")
         );
-        assert_eq!((n.home_region.as_str(), n.end.as_str()), ("us-east-1", "20240305T140000Z"));
+        assert_eq!(
+            (n.home_region.as_str(), n.end.as_str()),
+            ("us-east-1", "20240305T140000Z")
+        );
         assert!(!n.backfill);
-        let b = DigestName::parse("1_CloudTrail-Digest_us-east-1_t_us-east-1_20240305T140000Z_backfill.json.gz").unwrap();
+        let b = DigestName::parse(
+            "1_CloudTrail-Digest_us-east-1_t_us-east-1_20240305T140000Z_backfill.json.gz",
+        )
+        .unwrap();
         assert!(b.backfill && b.end == "20240305T140000Z");
         assert!(DigestName::parse("x.json.gz").is_none());
         assert_eq!(layout_key("s3://b/prefix/AWSLogs/1/x"), "AWSLogs/1/x");
         assert_eq!(layout_key("/copy/AWSLogs/1/x"), "AWSLogs/1/x");
-        let found = FoundAt { bucket: None, key: "/copy/AWSLogs/1/x".into() };
+        let found = FoundAt {
+            bucket: None,
+            key: "/copy/AWSLogs/1/x".into(),
+        };
         assert!(found.is("any", "prefix/AWSLogs/1/x"));
         assert!(!found.is("any", "prefix/AWSLogs/1/y"));
     }

@@ -148,7 +148,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let keys = match &args.public_keys {
         Some(path) => read_keys(path)?,
         None => {
-            let saved = lake.as_ref().map(|l| store::keys_path(l)).filter(|p| p.exists());
+            let saved = lake
+                .as_ref()
+                .map(|l| store::keys_path(l))
+                .filter(|p| p.exists());
             match saved {
                 Some(p) if args.source.is_none() => read_keys(&p)?,
                 _ if gathered.inputs.digests.is_empty() => PublicKeys::default(),

@@ -106,8 +106,7 @@ pub fn sign_tree(root: &Path, cfg: &DigestConfig) -> Result<Vec<SignedDigest>> {
             .to_owned();
         let delivered = delivery(&rel).with_context(|| format!("{rel}: no delivery time"))?;
         let bytes = fs::read(&obj.uri).with_context(|| format!("reading {}", obj.uri))?;
-        let hash = crate::verify::content_sha256(&bytes)
-            .map_err(|e| anyhow!("{rel}: {e}"))?;
+        let hash = crate::verify::content_sha256(&bytes).map_err(|e| anyhow!("{rel}: {e}"))?;
         chains
             .entry((base, region, account))
             .or_default()
@@ -183,11 +182,8 @@ pub fn sign_tree(root: &Path, cfg: &DigestConfig) -> Result<Vec<SignedDigest>> {
                 .with_context(|| format!("writing {}", path.display()))?;
             if cfg.sidecars {
                 let meta = json!({"signature": signature, "signature-algorithm": "SHA256withRSA"});
-                fs::write(
-                    crate::verify::store::sidecar(&path),
-                    meta.to_string(),
-                )
-                .with_context(|| format!("writing the sidecar of {}", path.display()))?;
+                fs::write(crate::verify::store::sidecar(&path), meta.to_string())
+                    .with_context(|| format!("writing the sidecar of {}", path.display()))?;
             }
             made.push(SignedDigest {
                 key: key.clone(),

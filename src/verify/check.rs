@@ -288,6 +288,9 @@ fn check_links(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut
     // The oldest digest of each chain, for telling a restart from a chain's first digest.
     let mut oldest: HashMap<String, String> = HashMap::new();
     for (p, slot) in parsed.iter().zip(slots) {
+        if report.digests[*slot].backfill {
+            continue;
+        }
         let chain = &report.digests[*slot].chain;
         let end = &p.digest.digest_end_time;
         let e = oldest.entry(chain.clone()).or_insert_with(|| end.clone());
@@ -323,15 +326,18 @@ fn check_links(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut
                     missing.entry(at).or_insert_with(|| {
                         (
                             result.chain.clone(),
-                            p.digest.previous_digest_s3_object.clone().unwrap_or_default(),
+                            p.digest
+                                .previous_digest_s3_object
+                                .clone()
+                                .unwrap_or_default(),
                         )
                     });
                 }
                 None
             }
-            Link::HashMismatch => Some(
-                "previousDigestHashValue does not match the previous digest (it was replaced)",
-            ),
+            Link::HashMismatch => {
+                Some("previousDigestHashValue does not match the previous digest (it was replaced)")
+            }
             Link::SignatureMismatch => Some(
                 "previousDigestSignature does not match the previous digest's signature (it was replaced or re-signed)",
             ),
@@ -394,11 +400,7 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
                     digest,
                 ),
                 Some(Err(e)) => (Status::Invalid, Some(format!("unreadable: {e}")), digest),
-                None => (
-                    Status::Unverified,
-                    Some("not read".to_owned()),
-                    digest,
-                ),
+                None => (Status::Unverified, Some("not read".to_owned()), digest),
             }
         } else if let Some(first) = entries.first() {
             (

@@ -116,7 +116,9 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
     let log_refs: Vec<ObjectRef> = log_refs
         .into_iter()
         .filter(|o| {
-            o.expect_log && opts.filters.admits(&source::layout::parse(&o.uri)) && opts.source.is_some()
+            o.expect_log
+                && opts.filters.admits(&source::layout::parse(&o.uri))
+                && opts.source.is_some()
         })
         .collect();
 
@@ -135,7 +137,11 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
         for lf in &parsed.log_files {
             listed.insert(layout_key(&lf.s3_object));
         }
-        let time = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.to_utc());
+        let time = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.to_utc())
+        };
         if let (Some(a), Some(b)) = (
             time(&parsed.digest_start_time),
             time(&parsed.digest_end_time),
@@ -268,11 +274,14 @@ async fn read_digests(
                 bucket: Some(opts.bucket.clone().unwrap_or_else(|| bucket.clone())),
                 key: key.clone(),
             },
-            (_, Some(DigestMeta {
-                bucket: b,
-                key: Some(k),
-                ..
-            })) => FoundAt {
+            (
+                _,
+                Some(DigestMeta {
+                    bucket: b,
+                    key: Some(k),
+                    ..
+                }),
+            ) => FoundAt {
                 bucket: b.clone(),
                 key: k.clone(),
             },
@@ -296,7 +305,10 @@ async fn read_digests(
 }
 
 /// Reads an object, with its digest metadata when it has any.
-pub async fn read(o: &ObjectRef, client: Option<&S3Source>) -> Result<(Vec<u8>, Option<DigestMeta>)> {
+pub async fn read(
+    o: &ObjectRef,
+    client: Option<&S3Source>,
+) -> Result<(Vec<u8>, Option<DigestMeta>)> {
     match &o.location {
         Location::S3 { bucket, key } => {
             let client = client.context("no S3 client for the bucket")?;

@@ -43,7 +43,8 @@ pub async fn fetch(
                 let (Some(value), Some(fingerprint)) = (k.value(), k.fingerprint()) else {
                     continue;
                 };
-                let time = |t: Option<&DateTime>| t.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok());
+                let time =
+                    |t: Option<&DateTime>| t.and_then(|t| t.fmt(DateTimeFormat::DateTime).ok());
                 keys.add(KeyEntry {
                     value: base64_encode(value.as_ref()),
                     validity_start_time: time(k.validity_start_time()),

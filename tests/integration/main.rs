@@ -10,3 +10,4 @@ mod repl;
 mod rules;
 mod s3;
 mod sql;
+mod verify;
