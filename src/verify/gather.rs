@@ -109,6 +109,11 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
         }
     };
 
+    if opts.source.is_none() && !objects.iter().any(|o| o.kind == ObjectKind::Digest) {
+        bail!(
+            "the lake keeps no digests for this period; give the trail as SOURCE (s3://bucket/AWSLogs/ or a local copy), or ingest with --keep-digests first"
+        );
+    }
     let (digest_refs, log_refs): (Vec<ObjectRef>, Vec<ObjectRef>) = objects
         .into_iter()
         .filter(|o| o.kind != ObjectKind::NotLog)

@@ -753,3 +753,123 @@ fn local_copies_verify_with_sidecars_and_name_missing_signatures_without() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }
+
+/// A CloudTrail endpoint on 127.0.0.1 that answers ListPublicKeys (the AWS JSON 1.1 protocol)
+/// with `keys`, and records the requests.
+fn cloudtrail_endpoint(
+    keys: &trailscope::verify::PublicKeys,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::net::TcpListener;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let list: Vec<Value> = keys
+        .entries()
+        .iter()
+        .map(|k| {
+            serde_json::json!({
+                "Value": k.value, "Fingerprint": k.fingerprint,
+                "ValidityStartTime": 946684800.0, "ValidityEndTime": 4102444800.0
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "PublicKeyList": list }).to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as many body bytes as Content-Length says.
+            let (head, start, need) = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), 0, 0);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    break (head, end + 4, end + 4 + len);
+                }
+            };
+            while buf.len() < need {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let target = head
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("x-amz-target:"))
+                .unwrap_or("")
+                .to_owned();
+            log.lock().unwrap().push(format!(
+                "{target} {}",
+                String::from_utf8_lossy(&buf[start.min(buf.len())..])
+            ));
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: test\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = s.write_all(reply.as_bytes());
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[test]
+fn public_keys_come_from_list_public_keys_and_are_saved() {
+    let trail = Trail::new(false);
+    let server = serve(&trail);
+    let keys = key_config(false).public_keys().unwrap();
+    let (endpoint, requests) = cloudtrail_endpoint(&keys);
+    let lake = tempfile::tempdir().unwrap();
+    let lake_dir = lake.path().to_str().unwrap();
+    let out = ingest(
+        "s3://trail-bucket/AWSLogs/",
+        lake.path(),
+        &["--endpoint-url", &server.endpoint],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let saved = lake.path().join("saved-keys.json");
+    let out = trailscope_with(
+        &[
+            "verify",
+            "s3://trail-bucket/AWSLogs/",
+            "--endpoint-url",
+            &server.endpoint,
+            "--lake",
+            lake_dir,
+            "--save-public-keys",
+            saved.to_str().unwrap(),
+        ],
+        &[("AWS_ENDPOINT_URL_CLOUDTRAIL", &endpoint)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let requests = requests.lock().unwrap().clone();
+    // One call per region whose digests were found.
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.contains("CloudTrail_20131101.ListPublicKeys")),
+        "{requests:?}"
+    );
+    let saved =
+        trailscope::verify::PublicKeys::from_json(&fs::read_to_string(&saved).unwrap()).unwrap();
+    assert!(saved.get("5a1e0f7e6d4c3b2a19081716151413aa").is_some());
+    // The keys were kept beside the lake too: offline verification needs nothing more.
+    assert!(trailscope::verify::store::keys_path(lake.path()).exists());
+    let out = trailscope(&["verify", "--lake", lake_dir, "--format", "json"]);
+    // No digests were kept (no --keep-digests), so offline there is nothing to verify with.
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
