@@ -79,6 +79,34 @@ pub fn decode_into<'a>(
     Ok(buf)
 }
 
+/// Like [`decode`], but hands the decoded bytes to `sink` piece by piece instead of holding
+/// them whole: for hashing an object's content with the memory of one small buffer.
+pub fn decode_stream(bytes: &[u8], mut sink: impl FnMut(&[u8])) -> Result<(), DecodeError> {
+    if !is_gzip(bytes) {
+        sink(bytes);
+        return Ok(());
+    }
+    let mut rest: &[u8] = bytes;
+    let mut decoder = GzDecoder::new(&mut rest);
+    // Small enough to stay in cache between inflating and the sink.
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => sink(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(DecodeError::Truncated);
+            }
+            Err(e) => return Err(DecodeError::Corrupt(e.to_string())),
+        }
+    }
+    drop(decoder);
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingData(rest.len()));
+    }
+    Ok(())
+}
+
 fn gunzip(bytes: &[u8], cap: u64, out: &mut Vec<u8>) -> Result<(), DecodeError> {
     // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the buffer; it is only a
     // hint, since it is attacker-controlled and wraps for objects over 4 GiB.
@@ -119,6 +147,28 @@ mod tests {
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    #[test]
+    fn streaming_gives_the_same_bytes_and_the_same_errors() {
+        let data: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let z = gz(&data);
+        let mut got = Vec::new();
+        decode_stream(&z, |p| got.extend_from_slice(p)).unwrap();
+        assert_eq!(got, data);
+        let mut appended = z.clone();
+        appended.extend_from_slice(&gz(b"x"));
+        assert!(matches!(
+            decode_stream(&appended, |_| {}),
+            Err(DecodeError::TrailingData(_))
+        ));
+        assert_eq!(
+            decode_stream(&z[..z.len() / 2], |_| {}),
+            Err(DecodeError::Truncated)
+        );
+        let mut plain = Vec::new();
+        decode_stream(b"{}", |p| plain.extend_from_slice(p)).unwrap();
+        assert_eq!(plain, b"{}");
     }
 
     #[test]

@@ -372,17 +372,9 @@ pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (Vec<u8>, Str
 /// stream, or anything after its end, is an error: the AWS CLI once hashed only the first member
 /// and accepted whatever followed.
 pub fn content_sha256(bytes: &[u8]) -> Result<String, crate::decode::DecodeError> {
-    thread_local! {
-        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUF.with_borrow_mut(|buf| {
-        let hash = crate::decode::decode_into(bytes, u64::MAX, buf)
-            .map(|content| hex::encode(Sha256::digest(content)));
-        if buf.capacity() > 64 << 20 {
-            *buf = Vec::new();
-        }
-        hash
-    })
+    let mut hasher = Sha256::new();
+    crate::decode::decode_stream(bytes, |piece| hasher.update(piece))?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// What a digest's file name says: `<account>_CloudTrail-Digest_<region>_<trail>_<home
