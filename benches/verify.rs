@@ -72,6 +72,7 @@ fn main() {
         trail: "org-trail".into(),
         home_region: "us-east-1".into(),
         sidecars: true,
+        every_hour: true,
     };
     if !corpus.exists() {
         let cfg = Config {

@@ -3,11 +3,16 @@
 //! `cargo run --release --example gen-logs -- --events 1000000 --out ./corpus`
 //!
 //! `sample-logs/` is made with `--sample`. The same options always give the same bytes.
+//!
+//! With `--sign`, digests are real: signed with the test key `tests/fixtures/digest-test-key.rsa.der`
+//! (a key made for tests and samples, not a secret), their signatures in `.metadata.json` sidecars,
+//! and `--public-keys-out FILE` writes the public key as `aws cloudtrail list-public-keys` prints it.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Parser;
+use trailscope::synth::digests::{DigestConfig, sign_tree};
 use trailscope::synth::{Config, generate};
 
 /// Generate synthetic CloudTrail logs.
@@ -54,9 +59,29 @@ struct Args {
     /// Add a truncated object and a re-delivered duplicate.
     #[arg(long)]
     bad_objects: bool,
-    /// Make the shipped sample: three accounts, two regions, three days, the incident and bad objects.
+    /// Make the shipped sample: three accounts, two regions, three days, the incident and bad
+    /// objects, digests signed with the test key for the hours with deliveries.
     #[arg(long)]
     sample: bool,
+    /// Sign the digests with the test key (one per hour, signatures in sidecars).
+    #[arg(long)]
+    sign: bool,
+    /// Write the test key's public key here (list-public-keys JSON).
+    #[arg(long)]
+    public_keys_out: Option<PathBuf>,
+}
+
+/// The test key, and how the sample's trail is named.
+fn signer(every_hour: bool) -> DigestConfig {
+    DigestConfig {
+        private_key: include_bytes!("../tests/fixtures/digest-test-key.rsa.der").to_vec(),
+        fingerprint: "5a1e0f7e6d4c3b2a19081716151413aa".into(),
+        bucket: "org-trail-bucket".into(),
+        trail: "org-trail".into(),
+        home_region: "us-east-1".into(),
+        sidecars: true,
+        every_hour,
+    }
 }
 
 fn main() -> Result<()> {
@@ -87,8 +112,17 @@ fn main() -> Result<()> {
         cfg.incident = true;
         cfg.bad_objects = true;
     }
+    let sign = a.sign || a.sample;
+    cfg.digests = !sign;
     let t = std::time::Instant::now();
-    let s = generate(&cfg, &a.out)?;
+    let mut s = generate(&cfg, &a.out)?;
+    if sign {
+        let kc = signer(!a.sample);
+        s.digests = sign_tree(&a.out, &kc)?.len();
+        if let Some(p) = &a.public_keys_out {
+            std::fs::write(p, kc.public_keys()?.to_json() + "\n")?;
+        }
+    }
     eprintln!(
         "{} objects ({} records, {} distinct events, {} duplicates), {} digests, {} corrupt; {:.1} MB JSON, {:.1} MB gzip; {:.1}s",
         s.objects,

@@ -245,13 +245,18 @@ fn print_text(
     report: &Report,
     stored: Option<&std::path::Path>,
 ) -> Result<()> {
-    let day = |d: Option<NaiveDate>, default: &str| d.map(ymd).unwrap_or_else(|| default.into());
-    writeln!(
-        out,
-        "Results requested for {} to {}",
-        day(args.since, "the first digest"),
-        day(args.until, "the last digest")
-    )?;
+    match (args.since, args.until) {
+        (None, None) => writeln!(out, "Results requested for every digest found")?,
+        (since, until) => writeln!(
+            out,
+            "Results requested for {} to {}",
+            since.map_or_else(|| "the first digest".to_owned(), ymd),
+            until.map_or_else(
+                || "the last digest".to_owned(),
+                |u| format!("{} 23:59:59Z", ymd(u))
+            )
+        )?,
+    }
     if report.digests.is_empty() {
         writeln!(
             out,

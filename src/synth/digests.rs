@@ -32,6 +32,9 @@ pub struct DigestConfig {
     pub home_region: String,
     /// Write each digest's signature in a `.metadata.json` sidecar (for local copies).
     pub sidecars: bool,
+    /// A digest for every hour from the first delivery to the last, as CloudTrail delivers
+    /// them; otherwise only for hours with deliveries (a smaller tree, still one unbroken chain).
+    pub every_hour: bool,
 }
 
 /// One digest made.
@@ -106,7 +109,10 @@ pub fn sign_tree(root: &Path, cfg: &DigestConfig) -> Result<Vec<SignedDigest>> {
             .to_owned();
         let delivered = delivery(&rel).with_context(|| format!("{rel}: no delivery time"))?;
         let bytes = fs::read(&obj.uri).with_context(|| format!("reading {}", obj.uri))?;
-        let hash = crate::verify::content_sha256(&bytes).map_err(|e| anyhow!("{rel}: {e}"))?;
+        // A damaged copy (a truncated object) was never delivered as such: no digest lists it.
+        let Ok(hash) = crate::verify::content_sha256(&bytes) else {
+            continue;
+        };
         chains
             .entry((base, region, account))
             .or_default()
@@ -124,8 +130,13 @@ pub fn sign_tree(root: &Path, cfg: &DigestConfig) -> Result<Vec<SignedDigest>> {
         let (Some(first), Some(last)) = (hours.keys().next(), hours.keys().last()) else {
             continue;
         };
+        let span: Vec<i64> = if cfg.every_hour {
+            (*first..=*last).collect()
+        } else {
+            hours.keys().copied().collect()
+        };
         let mut previous: Option<(String, Vec<u8>, String)> = None;
-        for hour in *first..=*last {
+        for hour in span {
             let start = DateTime::from_timestamp(hour * 3600, 0).context("time")?;
             let end = start + Duration::hours(1);
             let files = hours.get(&hour).cloned().unwrap_or_default();

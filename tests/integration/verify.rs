@@ -25,6 +25,7 @@ fn key_config(sidecars: bool) -> DigestConfig {
         trail: "main".into(),
         home_region: "us-east-1".into(),
         sidecars,
+        every_hour: true,
     }
 }
 
@@ -872,4 +873,30 @@ fn public_keys_come_from_list_public_keys_and_are_saved() {
     let out = trailscope(&["verify", "--lake", lake_dir, "--format", "json"]);
     // No digests were kept (no --keep-digests), so offline there is nothing to verify with.
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+}
+
+#[test]
+fn the_sample_carries_a_signed_chain_and_its_truncated_copy_is_unverified() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let keys = root.join("tests/fixtures/digest-test-public-keys.json");
+    let nolake = tempfile::tempdir().unwrap();
+    let out = trailscope(&[
+        "verify",
+        root.join("sample-logs").to_str().unwrap(),
+        "--public-keys",
+        keys.to_str().unwrap(),
+        "--lake",
+        nolake.path().join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("60/60 digest files valid"), "{text}");
+    assert!(
+        text.contains("61/62 log files valid, 1/62 log files unverified"),
+        "{text}"
+    );
+    assert!(
+        text.contains("_partial.json.gz\tUNVERIFIED: no digest lists it"),
+        "{text}"
+    );
 }
