@@ -400,7 +400,14 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
                     digest,
                 ),
                 Some(Err(e)) => (Status::Invalid, Some(format!("unreadable: {e}")), digest),
-                None => (Status::Unverified, Some("not read".to_owned()), digest),
+                None => (
+                    Status::Unverified,
+                    Some(
+                        "its content was not read (ingested before content hashes were recorded): give the trail as SOURCE to read it"
+                            .to_owned(),
+                    ),
+                    digest,
+                ),
             }
         } else if let Some(first) = entries.first() {
             (
@@ -553,4 +560,135 @@ fn delivery_time(uri: &str) -> Option<String> {
                 && p[..8].bytes().all(|b| b.is_ascii_digit())
         })
         .map(|p| p[..13].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::Digest as _;
+
+    use super::*;
+    use crate::synth::digests::DigestConfig;
+    use crate::verify::data_signing_string;
+
+    fn signer() -> DigestConfig {
+        DigestConfig {
+            private_key: include_bytes!("../../tests/fixtures/digest-test-key.rsa.der").to_vec(),
+            fingerprint: "ab".into(),
+            bucket: "b".into(),
+            trail: "t".into(),
+            home_region: "us-east-1".into(),
+            sidecars: false,
+            every_hour: true,
+        }
+    }
+
+    /// A signed digest for the hour ending at `end` o'clock, chained to `previous`.
+    fn digest(end: u32, previous: Option<&FoundDigest>) -> FoundDigest {
+        let key = format!(
+            "AWSLogs/1/CloudTrail-Digest/us-east-1/2024/03/05/1_CloudTrail-Digest_us-east-1_t_us-east-1_20240305T{end:02}0000Z.json.gz"
+        );
+        let null = serde_json::Value::Null;
+        let (pb, po, ph, ps) = match previous {
+            Some(p) => (
+                serde_json::json!("b"),
+                serde_json::json!(p.found_at.key),
+                serde_json::json!(hex::encode(sha2::Sha256::digest(
+                    p.content.as_ref().unwrap()
+                ))),
+                serde_json::json!(p.signature),
+            ),
+            None => (null.clone(), null.clone(), null.clone(), null),
+        };
+        let end_time = format!("2024-03-05T{end:02}:00:00Z");
+        let body = serde_json::json!({
+            "awsAccountId": "1", "digestStartTime": format!("2024-03-05T{:02}:00:00Z", end - 1),
+            "digestEndTime": end_time, "digestS3Bucket": "b", "digestS3Object": key,
+            "digestPublicKeyFingerprint": "ab", "digestSignatureAlgorithm": "SHA256withRSA",
+            "previousDigestS3Bucket": pb, "previousDigestS3Object": po,
+            "previousDigestHashValue": ph, "previousDigestSignature": ps, "logFiles": []
+        })
+        .to_string()
+        .into_bytes();
+        let previous_signature = previous.and_then(|p| p.signature.as_deref());
+        let sig = signer()
+            .sign(&data_signing_string(
+                &end_time,
+                "b",
+                &key,
+                &body,
+                previous_signature,
+            ))
+            .unwrap();
+        FoundDigest {
+            uri: format!("s3://b/{key}"),
+            found_at: FoundAt {
+                bucket: Some("b".into()),
+                key,
+            },
+            content: Ok(body),
+            signature: Some(sig),
+        }
+    }
+
+    fn inputs(digests: Vec<FoundDigest>) -> Inputs {
+        Inputs {
+            digests,
+            keys: signer().public_keys().unwrap(),
+            ..Inputs::default()
+        }
+    }
+
+    fn at(t: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|t| t.to_utc())
+    }
+
+    #[test]
+    fn a_previous_digest_before_the_listed_days_is_not_a_gap() {
+        let first = digest(10, None);
+        let second = digest(11, Some(&first));
+        let third = digest(12, Some(&second));
+        let mut i = inputs(vec![second, third]);
+        let r = verify(&i);
+        assert_eq!(
+            r.digest_counts(),
+            (2, 0, 1),
+            "a lost first digest is missing"
+        );
+        i.listed_from = chrono::NaiveDate::from_ymd_opt(2024, 3, 6);
+        let r = verify(&i);
+        assert_eq!(r.digest_counts(), (2, 0, 0), "before the listed days");
+        assert!(r.all_valid());
+        assert_eq!(r.found_from.as_deref(), Some("2024-03-05T10:00:00Z"));
+        assert_eq!(r.found_to.as_deref(), Some("2024-03-05T12:00:00Z"));
+    }
+
+    #[test]
+    fn a_chain_that_stops_before_until_has_lost_its_newest_digests() {
+        let first = digest(10, None);
+        let second = digest(11, Some(&first));
+        let mut i = inputs(vec![first, second]);
+        i.until = at("2024-03-05T12:30:00Z");
+        assert!(
+            verify(&i).all_valid(),
+            "within two hours of the end: delivery lag"
+        );
+        i.until = at("2024-03-06T00:00:00Z");
+        let r = verify(&i);
+        assert_eq!(r.digest_counts(), (2, 0, 1));
+        assert!(r.digests.iter().any(|d| {
+            d.reason
+                .as_deref()
+                .is_some_and(|x| x.contains("the chain ends at 2024-03-05T11:00:00Z"))
+        }));
+    }
+
+    #[test]
+    fn a_restarted_chain_is_noted_not_failed() {
+        let r = verify(&inputs(vec![digest(10, None), digest(14, None)]));
+        assert!(r.all_valid());
+        assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+        assert!(r.notes[0].contains("starts again at 2024-03-05T13:00:00Z"));
+    }
 }
