@@ -4,8 +4,9 @@
 //! `source` (list and fetch objects) → `decode` (gzip) → `record` (find records) →
 //! `batch` (Arrow rows, per partition) → `lake` (Parquet files, manifest, quarantine).
 //! `ingest` drives the pipeline, `restore` turns stored rows back into CloudTrail JSON,
-//! `session` puts DataFusion over the lake and `output` prints results, and `cmd` holds one
-//! module per subcommand of the binary.
+//! `session` puts DataFusion over the lake and `output` prints results, `verify` proves the logs
+//! against CloudTrail's signed digest files, and `cmd` holds one module per subcommand of the
+//! binary.
 
 pub mod batch;
 pub mod chains;

@@ -346,7 +346,7 @@ pub enum Link {
 
 /// Checks `digest`'s link to its predecessor; `previous` holds, by [`layout_key`], the
 /// decompressed bytes and signature of every digest available.
-pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (Vec<u8>, String)>) -> Link {
+pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (&[u8], &str)>) -> Link {
     let (Some(bucket), Some(object)) = (
         &digest.previous_digest_s3_bucket,
         &digest.previous_digest_s3_object,
@@ -587,6 +587,9 @@ mod tests {
             Some(("d1.json.gz", &first, &first_sig)),
         ))
         .unwrap();
+        let mut tampered = first.clone();
+        tampered[5] ^= 1;
+        let other_sig = sign("something else");
         let mut have = BTreeMap::new();
         assert_eq!(
             check_link(&DigestFile::parse(&first).unwrap(), &have),
@@ -596,13 +599,11 @@ mod tests {
             check_link(&second, &have),
             Link::Missing("trail-bucket/d1.json.gz".into())
         );
-        have.insert("d1.json.gz".to_owned(), (first.clone(), first_sig.clone()));
+        have.insert("d1.json.gz".to_owned(), (&first[..], &first_sig[..]));
         assert_eq!(check_link(&second, &have), Link::Intact);
-        let mut tampered = first.clone();
-        tampered[5] ^= 1;
-        have.insert("d1.json.gz".to_owned(), (tampered, first_sig.clone()));
+        have.insert("d1.json.gz".to_owned(), (&tampered[..], &first_sig[..]));
         assert_eq!(check_link(&second, &have), Link::HashMismatch);
-        have.insert("d1.json.gz".to_owned(), (first, sign("something else")));
+        have.insert("d1.json.gz".to_owned(), (&first[..], &other_sig[..]));
         assert_eq!(check_link(&second, &have), Link::SignatureMismatch);
     }
 

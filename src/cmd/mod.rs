@@ -1,5 +1,5 @@
 //! The command line: global options and one module per subcommand (`ingest`, `sql`, `detect`,
-//! `packs`).
+//! `packs`, `trace`, `timeline` and `summary`, `verify`).
 //!
 //! Each subcommand module owns its argument struct and a `run` that returns the process exit
 //! status. This module only declares and dispatches.
@@ -28,7 +28,7 @@ pub const EXIT_ERROR: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "trailscope", version, about, long_about = None, propagate_version = true)]
 #[command(
-    after_help = "Start here:\n  trailscope detect ./sample-logs           all detections over the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01    build ./trailscope-lake\n  trailscope detect --min-severity high     findings in ./trailscope-lake\n  trailscope sql -e \"SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC\"\n  trailscope packs list                     the detection rules\n  trailscope <command> --help               every option, with examples"
+    after_help = "Start here:\n  trailscope detect ./sample-logs           all detections over the shipped sample\n  trailscope ingest s3://my-trail-bucket/AWSLogs/ --since 2024-03-01    build ./trailscope-lake\n  trailscope detect --min-severity high     findings in ./trailscope-lake\n  trailscope sql -e \"SELECT eventname, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC\"\n  trailscope packs list                     the detection rules\n  trailscope verify s3://my-trail-bucket/AWSLogs/ --since 7d    prove the logs with CloudTrail's signed digests\n  trailscope <command> --help               every option, with examples"
 )]
 pub struct Cli {
     /// More log lines on stderr (-v info, -vv debug).

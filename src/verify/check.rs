@@ -200,7 +200,7 @@ pub fn verify(inputs: &Inputs) -> Report {
             Ok(b) => b,
             Err(e) => {
                 result.status = Status::Invalid;
-                result.reason = Some(format!("invalid format: {e}"));
+                result.reason = Some(format!("unreadable: {e}"));
                 report.digests.push(result);
                 continue;
             }
@@ -272,15 +272,12 @@ pub fn verify(inputs: &Inputs) -> Report {
 
 /// Follows each digest to the one before it, and finds chains that end too early.
 fn check_links(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut Report) {
-    let available: BTreeMap<String, (Vec<u8>, String)> = parsed
+    let available: BTreeMap<String, (&[u8], &str)> = parsed
         .iter()
         .map(|p| {
             (
                 layout_key(&p.found.found_at.key),
-                (
-                    p.bytes.to_vec(),
-                    p.found.signature.clone().unwrap_or_default(),
-                ),
+                (p.bytes, p.found.signature.as_deref().unwrap_or_default()),
             )
         })
         .collect();

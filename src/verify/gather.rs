@@ -272,8 +272,25 @@ async fn read_digests(
     client: Option<&S3Source>,
     opts: &Options,
 ) -> Result<Vec<FoundDigest>> {
+    let bar = progress::reading(refs.iter().filter_map(|o| o.size).sum());
+    let bar = &bar;
     let reads = futures::stream::iter(refs.iter().map(|o| async move {
-        let (bytes, meta) = read(o, client).await?;
+        // A digest that cannot be read is a verdict (unreadable), not the end of the run.
+        let (bytes, meta) = match read(o, client).await {
+            Ok(r) => r,
+            Err(e) => {
+                bar.inc(o.size.unwrap_or(0));
+                return Ok(FoundDigest {
+                    uri: o.uri.clone(),
+                    found_at: FoundAt {
+                        bucket: None,
+                        key: o.uri.clone(),
+                    },
+                    content: Err(format!("{e:#}")),
+                    signature: None,
+                });
+            }
+        };
         let found_at = match (&o.location, &meta) {
             (Location::S3 { bucket, key }, _) => FoundAt {
                 bucket: Some(opts.bucket.clone().unwrap_or_else(|| bucket.clone())),
@@ -298,6 +315,7 @@ async fn read_digests(
         let content = crate::decode::decode(&bytes, 64 << 20)
             .map(|c| c.into_owned())
             .map_err(|e| e.to_string());
+        bar.inc(o.size.unwrap_or(0));
         Ok::<_, anyhow::Error>(FoundDigest {
             uri: o.uri.clone(),
             found_at,
@@ -306,7 +324,9 @@ async fn read_digests(
         })
     }))
     .buffered(opts.concurrency.max(1));
-    reads.collect::<Vec<_>>().await.into_iter().collect()
+    let read: Vec<Result<FoundDigest>> = reads.collect().await;
+    bar.finish_and_clear();
+    read.into_iter().collect()
 }
 
 /// Reads an object, with its digest metadata when it has any.
