@@ -12,12 +12,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use trailscope::synth::{Config, generate};
+use trailscope::synth::generate;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+mod common;
+use common::{corpus_config, events_and_runs, median};
 
 /// Runs `cmd` and returns (wall seconds, peak RSS in bytes, stdout, stderr), the RSS of that one
 /// process (wait4), not of every child so far.
@@ -52,30 +50,12 @@ fn measure(cmd: &mut Command) -> (f64, u64, String, String) {
 }
 
 fn main() {
-    let mut events = 1_000_000usize;
-    let mut runs = 3usize;
-    let mut it = std::env::args().skip(1);
-    while let Some(x) = it.next() {
-        match x.as_str() {
-            "--events" => events = it.next().and_then(|v| v.parse().ok()).expect("--events N"),
-            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).expect("--runs N"),
-            _ => {}
-        }
-    }
+    let (events, runs) = events_and_runs(3);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let corpus = root.join(format!("bench-corpus-{events}"));
     if !corpus.exists() {
         // The same corpus as the ingest benchmark.
-        let cfg = Config {
-            seed: 1,
-            events,
-            accounts: vec!["111122223333".into(), "444455556666".into()],
-            regions: vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()],
-            org: Some("o-a1b2c3d4e5".into()),
-            days: (events / 330_000).max(3) as u32,
-            events_per_object: 192,
-            ..Config::default()
-        };
+        let cfg = corpus_config(events);
         generate(&cfg, &corpus).expect("generating the corpus");
     }
     let bin = env!("CARGO_BIN_EXE_trailscope");

@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use trailscope::synth::{Config, Stats, generate};
+use trailscope::synth::{Stats, generate};
+
+mod common;
+use common::{corpus_config, median};
 
 struct Args {
     events: usize,
@@ -77,11 +80,6 @@ fn dir_size(dir: &Path) -> u64 {
     total
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 /// Peak RSS, in bytes, of the largest child process waited for so far.
 fn children_max_rss() -> u64 {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -97,16 +95,7 @@ fn main() {
         .corpus
         .clone()
         .unwrap_or_else(|| root.join(format!("bench-corpus-{}", a.events)));
-    let cfg = Config {
-        seed: 1,
-        events: a.events,
-        accounts: vec!["111122223333".into(), "444455556666".into()],
-        regions: vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()],
-        org: Some("o-a1b2c3d4e5".into()),
-        days: (a.events / 330_000).max(3) as u32,
-        events_per_object: 192,
-        ..Config::default()
-    };
+    let cfg = corpus_config(a.events);
     if !corpus.exists() {
         let t = Instant::now();
         let s: Stats = generate(&cfg, &corpus).expect("generating the corpus");

@@ -10,10 +10,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+mod common;
+use common::median;
 
 fn main() {
     let mut runs = 5usize;

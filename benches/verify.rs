@@ -15,12 +15,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use trailscope::synth::digests::{DigestConfig, sign_tree};
-use trailscope::synth::{Config, generate};
+use trailscope::synth::generate;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
+mod common;
+use common::{corpus_config, events_and_runs, median};
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -52,39 +50,15 @@ fn time(runs: usize, mut f: impl FnMut() -> bool) -> f64 {
 }
 
 fn main() {
-    let mut events = 1_000_000usize;
-    let mut runs = 3usize;
-    let mut it = std::env::args().skip(1);
-    while let Some(x) = it.next() {
-        match x.as_str() {
-            "--events" => events = it.next().and_then(|v| v.parse().ok()).expect("--events N"),
-            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).expect("--runs N"),
-            _ => {}
-        }
-    }
+    let (events, runs) = events_and_runs(3);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let corpus = root.join(format!("bench-corpus-verify-{events}"));
     let keys = root.join("bench-verify-keys.json");
-    let kc = DigestConfig {
-        private_key: include_bytes!("../tests/fixtures/digest-test-key.rsa.der").to_vec(),
-        fingerprint: "5a1e0f7e6d4c3b2a19081716151413aa".into(),
-        bucket: "org-trail-bucket".into(),
-        trail: "org-trail".into(),
-        home_region: "us-east-1".into(),
-        sidecars: true,
-        every_hour: true,
-    };
+    let kc = DigestConfig::test("org-trail-bucket", "org-trail", true, true);
     if !corpus.exists() {
-        let cfg = Config {
-            seed: 1,
-            events,
-            accounts: vec!["111122223333".into(), "444455556666".into()],
-            regions: vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()],
-            org: Some("o-a1b2c3d4e5".into()),
-            days: (events / 330_000).max(3) as u32,
-            events_per_object: 192,
+        let cfg = trailscope::synth::Config {
             digests: false,
-            ..Config::default()
+            ..corpus_config(events)
         };
         let t = Instant::now();
         generate(&cfg, &corpus).expect("generating the corpus");
@@ -115,15 +89,11 @@ fn main() {
     )
     .expect("file list");
 
-    let bin = root.join("release/trailscope");
-    assert!(
-        bin.exists(),
-        "build the release binary first: cargo build --release"
-    );
+    let bin = env!("CARGO_BIN_EXE_trailscope");
     let lake = root.join(format!("bench-lake-verify-{events}"));
     let no_lake = root.join("bench-no-lake");
     if !lake.exists() {
-        let ok = Command::new(&bin)
+        let ok = Command::new(bin)
             .args(["-q", "ingest"])
             .arg(&corpus)
             .arg("--lake")
@@ -135,7 +105,7 @@ fn main() {
         assert!(ok, "ingest failed");
     }
     let verify = |args: &[&std::ffi::OsStr]| {
-        Command::new(&bin)
+        Command::new(bin)
             .args(["-q", "verify"])
             .args(args)
             .arg("--public-keys")

@@ -71,19 +71,6 @@ struct Args {
     public_keys_out: Option<PathBuf>,
 }
 
-/// The test key, and how the sample's trail is named.
-fn signer(every_hour: bool) -> DigestConfig {
-    DigestConfig {
-        private_key: include_bytes!("../tests/fixtures/digest-test-key.rsa.der").to_vec(),
-        fingerprint: "5a1e0f7e6d4c3b2a19081716151413aa".into(),
-        bucket: "org-trail-bucket".into(),
-        trail: "org-trail".into(),
-        home_region: "us-east-1".into(),
-        sidecars: true,
-        every_hour,
-    }
-}
-
 fn main() -> Result<()> {
     let a = Args::parse();
     let mut cfg = Config {
@@ -117,7 +104,7 @@ fn main() -> Result<()> {
     let t = std::time::Instant::now();
     let mut s = generate(&cfg, &a.out)?;
     if sign {
-        let kc = signer(!a.sample);
+        let kc = DigestConfig::test("org-trail-bucket", "org-trail", true, !a.sample);
         s.digests = sign_tree(&a.out, &kc)?.len();
         if let Some(p) = &a.public_keys_out {
             std::fs::write(p, kc.public_keys()?.to_json() + "\n")?;

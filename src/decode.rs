@@ -94,17 +94,29 @@ pub fn decode_stream(bytes: &[u8], mut sink: impl FnMut(&[u8])) -> Result<(), De
         match decoder.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => sink(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(DecodeError::Truncated);
-            }
-            Err(e) => return Err(DecodeError::Corrupt(e.to_string())),
+            Err(e) => return Err(read_error(e)),
         }
     }
     drop(decoder);
-    if !rest.is_empty() {
-        return Err(DecodeError::TrailingData(rest.len()));
+    at_end(rest)
+}
+
+/// A gzip read error as a decode error.
+fn read_error(e: std::io::Error) -> DecodeError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        DecodeError::Truncated
+    } else {
+        DecodeError::Corrupt(e.to_string())
     }
-    Ok(())
+}
+
+/// Nothing may follow the gzip stream.
+fn at_end(rest: &[u8]) -> Result<(), DecodeError> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(DecodeError::TrailingData(rest.len()))
+    }
 }
 
 fn gunzip(bytes: &[u8], cap: u64, out: &mut Vec<u8>) -> Result<(), DecodeError> {
@@ -124,16 +136,10 @@ fn gunzip(bytes: &[u8], cap: u64, out: &mut Vec<u8>) -> Result<(), DecodeError> 
     match read {
         Ok(n) if n as u64 > cap => return Err(DecodeError::TooLarge { cap }),
         Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            return Err(DecodeError::Truncated);
-        }
-        Err(e) => return Err(DecodeError::Corrupt(e.to_string())),
+        Err(e) => return Err(read_error(e)),
     }
     drop(decoder);
-    if !rest.is_empty() {
-        return Err(DecodeError::TrailingData(rest.len()));
-    }
-    Ok(())
+    at_end(rest)
 }
 
 #[cfg(test)]

@@ -438,22 +438,13 @@ pub fn layout_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 
-    const PRIVATE: &[u8] = include_bytes!("../tests/fixtures/digest-test-key.rsa.der");
     const SPKI: &[u8] = include_bytes!("../tests/fixtures/digest-test-key.spki.der");
 
     fn sign(message: &str) -> String {
-        let pair = RsaKeyPair::from_der(PRIVATE).unwrap();
-        let mut sig = vec![0; pair.public().modulus_len()];
-        pair.sign(
-            &RSA_PKCS1_SHA256,
-            &ring::rand::SystemRandom::new(),
-            message.as_bytes(),
-            &mut sig,
-        )
-        .unwrap();
-        hex::encode(sig)
+        crate::synth::digests::DigestConfig::test("b", "t", false, true)
+            .sign(message)
+            .unwrap()
     }
 
     fn b64(bytes: &[u8]) -> String {

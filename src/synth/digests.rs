@@ -52,7 +52,28 @@ pub struct SignedDigest {
     pub log_files: usize,
 }
 
+/// The test key, DER PKCS#1: an RSA-2048 pair made for the tests, the sample and the benchmarks.
+/// Not a secret; it signs synthetic digests only.
+pub const TEST_KEY: &[u8] = include_bytes!("../../tests/fixtures/digest-test-key.rsa.der");
+
+/// The fingerprint synthetic digests give the test key.
+pub const TEST_FINGERPRINT: &str = "5a1e0f7e6d4c3b2a19081716151413aa";
+
 impl DigestConfig {
+    /// Digests signed with [`TEST_KEY`] for the trail `trail` delivering to `bucket`, home
+    /// region us-east-1.
+    pub fn test(bucket: &str, trail: &str, sidecars: bool, every_hour: bool) -> DigestConfig {
+        DigestConfig {
+            private_key: TEST_KEY.to_vec(),
+            fingerprint: TEST_FINGERPRINT.into(),
+            bucket: bucket.into(),
+            trail: trail.into(),
+            home_region: "us-east-1".into(),
+            sidecars,
+            every_hour,
+        }
+    }
+
     /// The public key as `aws cloudtrail list-public-keys` prints it.
     pub fn public_keys(&self) -> Result<PublicKeys> {
         let pair = RsaKeyPair::from_der(&self.private_key)

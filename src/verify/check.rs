@@ -196,20 +196,17 @@ pub fn verify(inputs: &Inputs) -> Report {
             reason: None,
             log_files: 0,
         };
-        let bytes = match &found.content {
-            Ok(b) => b,
-            Err(e) => {
-                result.status = Status::Invalid;
-                result.reason = Some(format!("unreadable: {e}"));
-                report.digests.push(result);
-                continue;
-            }
+        let read = match &found.content {
+            Ok(b) => DigestFile::parse(b)
+                .map(|d| (b, d))
+                .map_err(|e| format!("invalid format: {e:#}")),
+            Err(e) => Err(format!("unreadable: {e}")),
         };
-        let digest = match DigestFile::parse(bytes) {
-            Ok(d) => d,
-            Err(e) => {
+        let (bytes, digest) = match read {
+            Ok(r) => r,
+            Err(reason) => {
                 result.status = Status::Invalid;
-                result.reason = Some(format!("invalid format: {e:#}"));
+                result.reason = Some(reason);
                 report.digests.push(result);
                 continue;
             }
@@ -568,15 +565,7 @@ mod tests {
     use crate::verify::data_signing_string;
 
     fn signer() -> DigestConfig {
-        DigestConfig {
-            private_key: include_bytes!("../../tests/fixtures/digest-test-key.rsa.der").to_vec(),
-            fingerprint: "ab".into(),
-            bucket: "b".into(),
-            trail: "t".into(),
-            home_region: "us-east-1".into(),
-            sidecars: false,
-            every_hour: true,
-        }
+        DigestConfig::test("b", "t", false, true)
     }
 
     /// A signed digest for the hour ending at `end` o'clock, chained to `previous`.
@@ -600,7 +589,7 @@ mod tests {
         let body = serde_json::json!({
             "awsAccountId": "1", "digestStartTime": format!("2024-03-05T{:02}:00:00Z", end - 1),
             "digestEndTime": end_time, "digestS3Bucket": "b", "digestS3Object": key,
-            "digestPublicKeyFingerprint": "ab", "digestSignatureAlgorithm": "SHA256withRSA",
+            "digestPublicKeyFingerprint": crate::synth::digests::TEST_FINGERPRINT, "digestSignatureAlgorithm": "SHA256withRSA",
             "previousDigestS3Bucket": pb, "previousDigestS3Object": po,
             "previousDigestHashValue": ph, "previousDigestSignature": ps, "logFiles": []
         })

@@ -15,18 +15,9 @@ use trailscope::verify::data_signing_string;
 use crate::common::*;
 
 const BUCKET: &str = "trail-bucket";
-const KEY: &[u8] = include_bytes!("../fixtures/digest-test-key.rsa.der");
 
 fn key_config(sidecars: bool) -> DigestConfig {
-    DigestConfig {
-        private_key: KEY.to_vec(),
-        fingerprint: "5a1e0f7e6d4c3b2a19081716151413aa".into(),
-        bucket: BUCKET.into(),
-        trail: "main".into(),
-        home_region: "us-east-1".into(),
-        sidecars,
-        every_hour: true,
-    }
+    DigestConfig::test(BUCKET, "main", sidecars, true)
 }
 
 /// A signed trail: logs of one account in two regions over two days, with the incident story.
@@ -722,12 +713,8 @@ fn offline_verification_from_kept_digests_and_saved_keys() {
 fn local_copies_verify_with_sidecars_and_name_missing_signatures_without() {
     let trail = Trail::with_org(true, Some("o-a1b2c3d4e5"));
     let dir = trail.bucket();
-    let out = trailscope(&[
-        "verify",
-        dir.to_str().unwrap(),
-        "--public-keys",
-        trail.keys(),
-    ]);
+    let local = |keys: &str| trailscope(&["verify", dir.to_str().unwrap(), "--public-keys", keys]);
+    let out = local(trail.keys());
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("digest files valid"), "{text}");
@@ -736,22 +723,12 @@ fn local_copies_verify_with_sidecars_and_name_missing_signatures_without() {
     for d in &trail.digests {
         fs::remove_file(trailscope::verify::store::sidecar(&d.path)).unwrap();
     }
-    let out = trailscope(&[
-        "verify",
-        dir.to_str().unwrap(),
-        "--public-keys",
-        trail.keys(),
-    ]);
+    let out = local(trail.keys());
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("INVALID: no signature metadata"), "{text}");
     // Bad input is an error, exit 2.
-    let out = trailscope(&[
-        "verify",
-        dir.to_str().unwrap(),
-        "--public-keys",
-        "/nonexistent/keys.json",
-    ]);
+    let out = local("/nonexistent/keys.json");
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }
 

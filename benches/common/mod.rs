@@ -1,0 +1,40 @@
+//! What the benchmarks share: the corpus they are measured on, their two options, and medians.
+//! Each benchmark is its own binary and uses part of this.
+#![allow(dead_code)]
+
+use trailscope::synth::Config;
+
+/// The median of some timings.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// `--events N` and `--runs N` from the command line (cargo's own `--bench` is ignored).
+pub fn events_and_runs(runs: usize) -> (usize, usize) {
+    let (mut events, mut runs) = (1_000_000usize, runs);
+    let mut it = std::env::args().skip(1);
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--events" => events = it.next().and_then(|v| v.parse().ok()).expect("--events N"),
+            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).expect("--runs N"),
+            _ => {}
+        }
+    }
+    (events, runs)
+}
+
+/// The corpus every benchmark uses: an organization trail, two accounts, three regions, 192
+/// records per object, one object per account and region every five minutes or so.
+pub fn corpus_config(events: usize) -> Config {
+    Config {
+        seed: 1,
+        events,
+        accounts: vec!["111122223333".into(), "444455556666".into()],
+        regions: vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()],
+        org: Some("o-a1b2c3d4e5".into()),
+        days: (events / 330_000).max(3) as u32,
+        events_per_object: 192,
+        ..Config::default()
+    }
+}
