@@ -107,6 +107,22 @@ pub struct DigestResult {
     pub log_files: usize,
 }
 
+impl DigestResult {
+    /// A digest that should be there and is not.
+    fn missing(uri: String, chain: String, reason: String) -> DigestResult {
+        DigestResult {
+            uri,
+            chain,
+            start_time: String::new(),
+            end_time: String::new(),
+            backfill: false,
+            status: Status::Missing,
+            reason: Some(reason),
+            log_files: 0,
+        }
+    }
+}
+
 /// The verdict on one log file.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogResult {
@@ -345,19 +361,11 @@ fn check_links(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut
         }
     }
     for (at, (chain, _)) in missing {
-        report.digests.push(DigestResult {
-            uri: format!("s3://{at}"),
+        report.digests.push(DigestResult::missing(
+            format!("s3://{at}"),
             chain,
-            start_time: String::new(),
-            end_time: String::new(),
-            backfill: false,
-            status: Status::Missing,
-            reason: Some(
-                "not found: the next digest names it as previous (deleted, or not copied)"
-                    .to_owned(),
-            ),
-            log_files: 0,
-        });
+            "not found: the next digest names it as previous (deleted, or not copied)".to_owned(),
+        ));
     }
 }
 
@@ -489,18 +497,13 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
     }
     for ((account, region), n) in late {
         let (end, chain, uri) = &newest[&(account.clone(), region.clone())];
-        report.digests.push(DigestResult {
-            uri: format!("{} (the digests after it)", uri),
-            chain: chain.clone(),
-            start_time: String::new(),
-            end_time: String::new(),
-            backfill: false,
-            status: Status::Missing,
-            reason: Some(format!(
+        report.digests.push(DigestResult::missing(
+            format!("{uri} (the digests after it)"),
+            chain.clone(),
+            format!(
                 "no digest after {end} although {n} log file(s) were delivered later in {account}/{region}: the newest digests were deleted, or are not delivered yet"
-            )),
-            log_files: 0,
-        });
+            ),
+        ));
     }
     if let Some(until) = inputs.until {
         let now = chrono::Utc::now();
@@ -511,20 +514,15 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
             let t = t.and_utc();
             let expected = until.min(now - chrono::Duration::hours(2));
             if expected - t > chrono::Duration::hours(2) {
-                report.digests.push(DigestResult {
-                    uri: format!("{uri} (the digests after it)"),
-                    chain: chain.clone(),
-                    start_time: String::new(),
-                    end_time: String::new(),
-                    backfill: false,
-                    status: Status::Missing,
-                    reason: Some(format!(
+                report.digests.push(DigestResult::missing(
+                    format!("{uri} (the digests after it)"),
+                    chain.clone(),
+                    format!(
                         "the chain ends at {} but the period runs to {}: the newest digests were deleted, or logging stopped",
                         t.format("%Y-%m-%dT%H:%M:%SZ"),
                         until.format("%Y-%m-%dT%H:%M:%SZ")
-                    )),
-                    log_files: 0,
-                });
+                    ),
+                ));
             }
         }
     }

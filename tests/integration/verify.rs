@@ -160,6 +160,18 @@ fn verify(server: &S3Server, trail: &Trail, extra: &[&str]) -> (std::process::Ou
     (out, json)
 }
 
+/// Ingests the served trail into a new lake.
+fn ingested(server: &S3Server) -> tempfile::TempDir {
+    let lake = tempfile::tempdir().unwrap();
+    let out = ingest(
+        "s3://trail-bucket/AWSLogs/",
+        lake.path(),
+        &["--endpoint-url", &server.endpoint],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    lake
+}
+
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(bytes)
@@ -197,14 +209,8 @@ fn counts(json: &Value, what: &str) -> (u64, u64, u64) {
 fn a_valid_chain_over_hours_and_regions_verifies_and_marks_findings() {
     let trail = Trail::new(false);
     let server = serve(&trail);
-    let lake = tempfile::tempdir().unwrap();
+    let lake = ingested(&server);
     let lake_dir = lake.path().to_str().unwrap();
-    let out = ingest(
-        "s3://trail-bucket/AWSLogs/",
-        lake.path(),
-        &["--endpoint-url", &server.endpoint],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 
     let (out, json) = verify(&server, &trail, &["--lake", lake_dir]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -810,14 +816,8 @@ fn public_keys_come_from_list_public_keys_and_are_saved() {
     let server = serve(&trail);
     let keys = key_config(false).public_keys().unwrap();
     let (endpoint, requests) = cloudtrail_endpoint(&keys);
-    let lake = tempfile::tempdir().unwrap();
+    let lake = ingested(&server);
     let lake_dir = lake.path().to_str().unwrap();
-    let out = ingest(
-        "s3://trail-bucket/AWSLogs/",
-        lake.path(),
-        &["--endpoint-url", &server.endpoint],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let saved = lake.path().join("saved-keys.json");
     let out = trailscope_with(
         &[
