@@ -145,43 +145,42 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut gathered = runtime.block_on(gather::gather(&opts))?;
 
-    let keys = match &args.public_keys {
-        Some(path) => read_keys(path)?,
-        None => {
-            let saved = lake
-                .as_ref()
-                .map(|l| store::keys_path(l))
-                .filter(|p| p.exists());
-            match saved {
-                Some(p) if args.source.is_none() => read_keys(&p)?,
-                _ if gathered.inputs.digests.is_empty() => PublicKeys::default(),
-                _ => {
-                    let regions: Vec<String> = gathered.regions.iter().cloned().collect();
-                    let (start, end) = gathered.span.unwrap_or_else(|| {
-                        let now = chrono::Utc::now();
-                        (now - chrono::Duration::days(1), now)
-                    });
-                    let fetched = runtime.block_on(keys::fetch(&opts.s3, &regions, start, end))?;
-                    if let Some(l) = &lake {
-                        let mut all = match store::keys_path(l) {
-                            p if p.exists() => read_keys(&p)?,
-                            _ => PublicKeys::default(),
-                        };
-                        for e in fetched.entries() {
-                            all.add(e.clone())?;
-                        }
-                        let path = store::keys_path(l);
-                        if let Some(d) = path.parent() {
-                            std::fs::create_dir_all(d)
-                                .with_context(|| format!("creating {}", d.display()))?;
-                        }
-                        store::write_atomic(&path, all.to_json().as_bytes())?;
-                    }
-                    fetched
-                }
-            }
+    // Keys kept beside the lake from earlier runs.
+    let saved = match lake.as_ref().map(|l| store::keys_path(l)) {
+        Some(p) if p.exists() => Some(read_keys(&p)?),
+        _ => None,
+    };
+    let covers = |k: &PublicKeys| gathered.fingerprints.iter().all(|f| k.get(f).is_some());
+    let keys = match (&args.public_keys, saved.as_ref()) {
+        (Some(path), _) => read_keys(path)?,
+        (None, Some(k)) if args.source.is_none() || covers(k) => k.clone(),
+        _ if gathered.inputs.digests.is_empty() => PublicKeys::default(),
+        _ => {
+            let regions: Vec<String> = gathered.regions.iter().cloned().collect();
+            let (start, end) = gathered.span.unwrap_or_else(|| {
+                let now = chrono::Utc::now();
+                (now - chrono::Duration::days(1), now)
+            });
+            runtime.block_on(keys::fetch(&opts.s3, &regions, start, end))?
         }
     };
+    // Whatever keys served are kept beside the lake, so the next run needs no AWS access.
+    if let Some(l) = &lake
+        && !keys.is_empty()
+    {
+        let mut all = saved.unwrap_or_default();
+        let before = all.len();
+        for e in keys.entries() {
+            all.add(e.clone())?;
+        }
+        if all.len() > before {
+            let path = store::keys_path(l);
+            if let Some(d) = path.parent() {
+                std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            }
+            store::write_atomic(&path, all.to_json().as_bytes())?;
+        }
+    }
     if let Some(path) = &args.save_public_keys {
         std::fs::write(path, keys.to_json())
             .with_context(|| format!("writing the public keys to {}", path.display()))?;

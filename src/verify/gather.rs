@@ -47,6 +47,8 @@ pub struct Gathered {
     pub inputs: Inputs,
     /// Regions whose digests were found (their keys are needed).
     pub regions: BTreeSet<String>,
+    /// Fingerprints of the keys the digests name.
+    pub fingerprints: BTreeSet<String>,
     /// Earliest digest start and latest digest end, for asking for keys.
     pub span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
     /// Objects read and bytes hashed, for the closing line.
@@ -129,6 +131,7 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
 
     let digests = read_digests(&digest_refs, client.as_ref(), opts).await?;
     let mut regions = BTreeSet::new();
+    let mut fingerprints = BTreeSet::new();
     let mut span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> = None;
     let mut listed: HashSet<String> = HashSet::new();
     for d in &digests {
@@ -142,6 +145,7 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
         for lf in &parsed.log_files {
             listed.insert(layout_key(&lf.s3_object));
         }
+        fingerprints.insert(parsed.digest_public_key_fingerprint.clone());
         let time = |s: &str| {
             chrono::DateTime::parse_from_rfc3339(s)
                 .ok()
@@ -160,13 +164,12 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
 
     // Ingested objects of the period, by layout key.
     let mut ingested: HashMap<String, Vec<&Entry>> = HashMap::new();
-    for e in &manifest {
-        if e.uri == "stdin" || !opts.filters.admits(&source::layout::parse(&e.uri)) {
-            continue;
-        }
-        if !source::layout::parse(&e.uri).in_layout {
-            continue;
-        }
+    // Objects outside the key layout (a lone file, stdin) are kept: no digest can list them,
+    // so they are reported unverified rather than left out.
+    for e in manifest
+        .iter()
+        .filter(|e| opts.filters.admits(&source::layout::parse(&e.uri)))
+    {
         ingested.entry(layout_key(&e.uri)).or_default().push(e);
     }
 
@@ -249,6 +252,7 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
             ..Inputs::default()
         },
         regions,
+        fingerprints,
         span,
         logs_read,
         bytes_read,

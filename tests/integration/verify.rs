@@ -196,6 +196,17 @@ fn verdicts<'a>(json: &'a Value, list: &str, part: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// Asserts the verdict on the first object whose URI contains `part`.
+fn expect(json: &Value, list: &str, part: &str, status: &str, reason: &str) {
+    let v = verdicts(json, list, part);
+    assert!(!v.is_empty(), "no verdict on {part}");
+    assert_eq!(v[0]["status"], status, "{v:?}");
+    assert!(
+        v[0]["reason"].as_str().unwrap_or("").contains(reason),
+        "{v:?}"
+    );
+}
+
 fn counts(json: &Value, what: &str) -> (u64, u64, u64) {
     let c = &json[what];
     (
@@ -313,13 +324,12 @@ fn a_valid_chain_over_hours_and_regions_verifies_and_marks_findings() {
     );
     let (out, json) = verify(&server, &trail, &["--lake", lake_dir]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let bad = verdicts(&json, "logs", &victim);
-    assert_eq!(bad[0]["status"], "invalid", "{bad:?}");
-    assert!(
-        bad[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("hash value doesn't match")
+    expect(
+        &json,
+        "logs",
+        &victim,
+        "invalid",
+        "hash value doesn't match",
     );
     let out = trailscope(&["detect", "--lake", lake_dir, "--format", "json"]);
     let findings: Value = serde_json::from_slice(&out.stdout).expect("findings json");
@@ -362,21 +372,14 @@ fn changed_reformatted_and_appended_log_files_are_invalid() {
     assert_eq!(counts(&json, "digest_files").1, 0);
     assert_eq!(counts(&json, "log_files"), (logs.len() as u64 - 3, 3, 0));
     for k in [changed, reformatted] {
-        let v = verdicts(&json, "logs", k);
-        assert_eq!(v[0]["status"], "invalid");
-        assert!(
-            v[0]["reason"].as_str().unwrap().contains("hash value"),
-            "{v:?}"
-        );
+        expect(&json, "logs", k, "invalid", "hash value doesn't match");
     }
-    let v = verdicts(&json, "logs", appended);
-    assert_eq!(v[0]["status"], "invalid");
-    assert!(
-        v[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("after the end of the gzip stream"),
-        "{v:?}"
+    expect(
+        &json,
+        "logs",
+        appended,
+        "invalid",
+        "after the end of the gzip stream",
     );
     // The text output names them the AWS CLI way.
     let out = trailscope(&[
@@ -423,20 +426,13 @@ fn moved_unsigned_and_unknown_key_digests_are_invalid() {
     );
     let (out, json) = verify(&server, &trail, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let v = verdicts(&json, "digests", "main-copy");
-    assert_eq!(v[0]["status"], "invalid");
-    assert!(
-        v[0]["reason"].as_str().unwrap().contains("moved or copied"),
-        "{v:?}"
-    );
-    let v = verdicts(&json, "digests", &unsigned.key);
-    assert_eq!(v[0]["status"], "invalid");
-    assert!(
-        v[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("no signature metadata"),
-        "{v:?}"
+    expect(&json, "digests", "main-copy", "invalid", "moved or copied");
+    expect(
+        &json,
+        "digests",
+        &unsigned.key,
+        "invalid",
+        "no signature metadata",
     );
     // The log files only the unsigned digest lists are unverified, not valid.
     if unsigned.log_files > 0 {
@@ -559,23 +555,19 @@ fn broken_chain_hashes_and_signatures_are_invalid() {
     });
     let (out, json) = verify(&server, &trail, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    let v = verdicts(&json, "digests", &trail.digests[4].key);
-    assert_eq!(v[0]["status"], "invalid");
-    assert!(
-        v[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("previousDigestHashValue"),
-        "{v:?}"
+    expect(
+        &json,
+        "digests",
+        &trail.digests[4].key,
+        "invalid",
+        "previousDigestHashValue",
     );
-    let v = verdicts(&json, "digests", &trail.digests[10].key);
-    assert_eq!(v[0]["status"], "invalid");
-    assert!(
-        v[0]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("previousDigestSignature"),
-        "{v:?}"
+    expect(
+        &json,
+        "digests",
+        &trail.digests[10].key,
+        "invalid",
+        "previousDigestSignature",
     );
 }
 
@@ -635,9 +627,11 @@ fn backfill_digests_cover_late_files_and_unlisted_files_are_unverified() {
     assert_eq!(b[0]["status"], "valid", "{b:?}");
     assert_eq!(b[0]["backfill"], true);
     assert_eq!(verdicts(&json, "logs", &late)[0]["status"], "valid");
-    let s = verdicts(&json, "logs", &stray);
-    assert_eq!(s[0]["status"], "unverified");
-    assert_eq!(s[0]["reason"], "no digest lists it");
+    expect(&json, "logs", &stray, "unverified", "no digest lists it");
+    assert_eq!(
+        verdicts(&json, "logs", &stray)[0]["reason"],
+        "no digest lists it"
+    );
     assert_eq!(
         counts(&json, "digest_files"),
         (trail.digests.len() as u64 + 1, 0, 0)
@@ -697,6 +691,10 @@ fn offline_verification_from_kept_digests_and_saved_keys() {
         "--format",
         "json",
     ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+
+    // The keys used were kept beside the lake: no --public-keys needed from now on.
+    let out = trailscope(&["verify", "--lake", lake_dir]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 
     // A kept digest tampered with on disk is caught offline too.
