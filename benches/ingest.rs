@@ -13,7 +13,7 @@ use std::time::Instant;
 use trailscope::synth::{Stats, generate};
 
 mod common;
-use common::{corpus_config, median};
+use common::{corpus_config, files, median};
 
 struct Args {
     events: usize,
@@ -40,25 +40,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn files(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("corpus directory") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(suffix)
-                && !p.to_string_lossy().contains("Digest")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -107,7 +88,7 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
-    let logs = files(&corpus, ".json.gz");
+    let logs = files(&corpus, ".json.gz", false);
     let gz_bytes: u64 = logs
         .iter()
         .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))

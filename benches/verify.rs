@@ -10,7 +10,7 @@
 //! `ingest --keep-digests`, log hashes from the manifest); and `trailscope verify CORPUS --lake
 //! LAKE` (the manifest spares re-reading ingested files). Not a test: nothing here asserts a time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -18,24 +18,7 @@ use trailscope::synth::digests::{DigestConfig, sign_tree};
 use trailscope::synth::generate;
 
 mod common;
-use common::{corpus_config, events_and_runs, median};
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("corpus directory") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(".json.gz") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::{corpus_config, events_and_runs, files, median};
 
 fn time(runs: usize, mut f: impl FnMut() -> bool) -> f64 {
     median(
@@ -70,7 +53,7 @@ fn main() {
         );
     }
     std::fs::write(&keys, kc.public_keys().expect("keys").to_json()).expect("keys file");
-    let all = files(&corpus);
+    let all = files(&corpus, ".json.gz", true);
     let digests = all
         .iter()
         .filter(|p| p.to_string_lossy().contains("Digest"))

@@ -2,6 +2,8 @@
 //! Each benchmark is its own binary and uses part of this.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
+
 use trailscope::synth::Config;
 
 /// The median of some timings.
@@ -37,4 +39,23 @@ pub fn corpus_config(events: usize) -> Config {
         events_per_object: 192,
         ..Config::default()
     }
+}
+
+/// Files under `dir` whose names end with `suffix`, digests included or not, sorted.
+pub fn files(dir: &Path, suffix: &str, digests: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("corpus directory") {
+            let p = e.expect("entry").path();
+            let name = p.to_string_lossy();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name.ends_with(suffix) && (digests || !name.contains("Digest")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }

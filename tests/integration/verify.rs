@@ -142,19 +142,25 @@ fn serve(trail: &Trail) -> S3Server {
     server
 }
 
-fn verify(server: &S3Server, trail: &Trail, extra: &[&str]) -> (std::process::Output, Value) {
+/// `trailscope verify` of the served trail with `keys` and `extra` arguments (text output).
+fn verify_text(server: &S3Server, keys: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "verify",
         "s3://trail-bucket/AWSLogs/",
         "--endpoint-url",
         &server.endpoint,
         "--public-keys",
-        trail.keys(),
-        "--format",
-        "json",
+        keys,
     ];
     args.extend_from_slice(extra);
-    let out = trailscope(&args);
+    trailscope(&args)
+}
+
+/// `trailscope verify` of the served trail with the trail's keys, and its JSON output.
+fn verify(server: &S3Server, trail: &Trail, extra: &[&str]) -> (std::process::Output, Value) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = verify_text(server, trail.keys(), &args);
     let json = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("json output: {e}\n{}", describe(&out)));
     (out, json)
@@ -251,16 +257,7 @@ fn a_valid_chain_over_hours_and_regions_verifies_and_marks_findings() {
     );
 
     // The text summary speaks the AWS CLI's terms.
-    let text = trailscope(&[
-        "verify",
-        "s3://trail-bucket/AWSLogs/",
-        "--endpoint-url",
-        &server.endpoint,
-        "--public-keys",
-        trail.keys(),
-        "--lake",
-        lake_dir,
-    ]);
+    let text = verify_text(&server, trail.keys(), &["--lake", lake_dir]);
     let stdout = String::from_utf8_lossy(&text.stdout);
     assert!(
         stdout.contains(&format!("{0}/{0} digest files valid", trail.digests.len())),
@@ -382,14 +379,7 @@ fn changed_reformatted_and_appended_log_files_are_invalid() {
         "after the end of the gzip stream",
     );
     // The text output names them the AWS CLI way.
-    let out = trailscope(&[
-        "verify",
-        "s3://trail-bucket/AWSLogs/",
-        "--endpoint-url",
-        &server.endpoint,
-        "--public-keys",
-        trail.keys(),
-    ]);
+    let out = verify_text(&server, trail.keys(), &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("3/{} log files INVALID", logs.len())),
@@ -452,16 +442,7 @@ fn moved_unsigned_and_unknown_key_digests_are_invalid() {
         "00000000000000000000000000000000",
     );
     fs::write(&other, text).unwrap();
-    let out = trailscope(&[
-        "verify",
-        "s3://trail-bucket/AWSLogs/",
-        "--endpoint-url",
-        &server.endpoint,
-        "--public-keys",
-        other.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = verify_text(&server, other.to_str().unwrap(), &["--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(counts(&json, "digest_files").0, 0);
