@@ -15,7 +15,7 @@ use std::time::Instant;
 use trailscope::synth::generate;
 
 mod common;
-use common::{corpus_config, events_and_runs, median};
+use common::{corpus_config, events_and_runs, ingest_once, listed, median};
 
 /// Runs `cmd` and returns (wall seconds, peak RSS in bytes, stdout, stderr), the RSS of that one
 /// process (wait4), not of every child so far.
@@ -60,19 +60,7 @@ fn main() {
     }
     let bin = env!("CARGO_BIN_EXE_trailscope");
     let lake = root.join(format!("bench-lake-detect-{events}"));
-    if !lake.join("_trailscope").exists() {
-        let ok = Command::new(bin)
-            .args([
-                "ingest",
-                "-q",
-                corpus.to_str().expect("utf-8"),
-                "--lake",
-                lake.to_str().expect("utf-8"),
-            ])
-            .status()
-            .expect("ingesting");
-        assert!(ok.success(), "ingest failed");
-    }
+    ingest_once(&corpus, &lake, &[]);
     let lake_s = lake.to_str().expect("utf-8").to_owned();
     let detect = |extra: &[&str]| {
         let mut c = Command::new(bin);
@@ -121,11 +109,7 @@ fn main() {
     println!(
         "detect, all built-in rules, {events} events: median {:.2} s of {runs} ({})",
         median(times.clone()),
-        times
-            .iter()
-            .map(|t| format!("{t:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&times)
     );
     println!(
         "  peak RSS {:.0} MiB, {} findings, {} rules timed",

@@ -13,7 +13,7 @@ use std::time::Instant;
 use trailscope::synth::{Stats, generate};
 
 mod common;
-use common::{corpus_config, files, median};
+use common::{corpus_config, files, listed, median};
 
 struct Args {
     events: usize,
@@ -190,11 +190,7 @@ fn main() {
     println!(
         "trailscope ingest (median of {}): {wall:.2} s  (runs: {})",
         a.runs,
-        times
-            .iter()
-            .map(|t| format!("{t:.2}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        listed(&times)
     );
     println!(
         "  {:.0} events/s, {:.0} MB/s gzip in, {:.0} MB/s JSON",

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 mod common;
-use common::median;
+use common::{ingest_once, median};
 
 fn main() {
     let mut runs = 5usize;
@@ -24,24 +24,12 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
     let lake = root.join("bench-lake-detect-1000000");
     let bin = env!("CARGO_BIN_EXE_trailscope");
-    if !lake.join("_trailscope").exists() {
-        let corpus = root.join("bench-corpus-1000000");
-        assert!(
-            corpus.exists(),
-            "run `cargo bench --bench detect` first: it generates the corpus and the lake"
-        );
-        let ok = Command::new(bin)
-            .args([
-                "ingest",
-                "-q",
-                corpus.to_str().expect("utf-8"),
-                "--lake",
-                lake.to_str().expect("utf-8"),
-            ])
-            .status()
-            .expect("ingesting");
-        assert!(ok.success());
-    }
+    let corpus = root.join("bench-corpus-1000000");
+    assert!(
+        lake.exists() || corpus.exists(),
+        "run `cargo bench --bench detect` first: it generates the corpus and the lake"
+    );
+    ingest_once(&corpus, &lake, &[]);
     let l = lake.to_str().expect("utf-8").to_owned();
     let sql = |q: &str| {
         let out = Command::new(bin)

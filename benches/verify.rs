@@ -18,7 +18,7 @@ use trailscope::synth::digests::{DigestConfig, sign_tree};
 use trailscope::synth::generate;
 
 mod common;
-use common::{corpus_config, events_and_runs, files, median};
+use common::{corpus_config, events_and_runs, files, ingest_once, median};
 
 fn time(runs: usize, mut f: impl FnMut() -> bool) -> f64 {
     median(
@@ -75,18 +75,7 @@ fn main() {
     let bin = env!("CARGO_BIN_EXE_trailscope");
     let lake = root.join(format!("bench-lake-verify-{events}"));
     let no_lake = root.join("bench-no-lake");
-    if !lake.exists() {
-        let ok = Command::new(bin)
-            .args(["-q", "ingest"])
-            .arg(&corpus)
-            .arg("--lake")
-            .arg(&lake)
-            .arg("--keep-digests")
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
-        assert!(ok, "ingest failed");
-    }
+    ingest_once(&corpus, &lake, &["--keep-digests"]);
     let verify = |args: &[&std::ffi::OsStr]| {
         Command::new(bin)
             .args(["-q", "verify"])

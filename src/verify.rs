@@ -419,10 +419,27 @@ impl DigestName {
         })
     }
 
+    /// The end of the period, as a time.
+    pub fn end_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::NaiveDateTime::parse_from_str(&self.end, "%Y%m%dT%H%M%SZ")
+            .ok()
+            .map(|t| t.and_utc())
+    }
+
     /// The chain this digest belongs to: one per account, region and trail.
     pub fn chain(&self) -> String {
         format!("{}/{}/{}", self.account, self.region, self.trail)
     }
+}
+
+/// When a log file was delivered, from its name (`…_20240305T1405Z_…`), to the minute.
+pub fn delivery_time(key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let name = key.rsplit(['/', '\\']).next()?;
+    name.split('_').find_map(|p| {
+        chrono::NaiveDateTime::parse_from_str(p, "%Y%m%dT%H%MZ")
+            .ok()
+            .map(|t| t.and_utc())
+    })
 }
 
 /// The part of a key or path from its `AWSLogs/` segment on, with `/` separators: what stays

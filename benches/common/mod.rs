@@ -59,3 +59,29 @@ pub fn files(dir: &Path, suffix: &str, digests: bool) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Ingests `corpus` into `lake` with the benchmarked binary, unless the lake is there already.
+pub fn ingest_once(corpus: &Path, lake: &Path, extra: &[&str]) {
+    if lake.join("_trailscope").exists() {
+        return;
+    }
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+        .args(["-q", "ingest"])
+        .arg(corpus)
+        .arg("--lake")
+        .arg(lake)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("ingesting");
+    assert!(ok.success(), "ingest failed");
+}
+
+/// Timings as `1.23, 1.25, …`.
+pub fn listed(times: &[f64]) -> String {
+    times
+        .iter()
+        .map(|t| format!("{t:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

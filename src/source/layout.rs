@@ -35,6 +35,13 @@ pub struct KeyInfo {
     pub file: Option<String>,
 }
 
+impl KeyInfo {
+    /// The day the key names (`…/YYYY/MM/DD/…`), when it names one.
+    pub fn date(&self) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.year?, self.month?, self.day?)
+    }
+}
+
 /// Parses a key or path. Directory prefixes (ending in `/`) parse as far as they go.
 pub fn parse(key: &str) -> KeyInfo {
     let segs: Vec<&str> = key.split(['/', '\\']).collect();

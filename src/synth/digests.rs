@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use chrono::{DateTime, Duration, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -128,7 +128,8 @@ pub fn sign_tree(root: &Path, cfg: &DigestConfig) -> Result<Vec<SignedDigest>> {
             .next()
             .context("a log key has a CloudTrail segment")?
             .to_owned();
-        let delivered = delivery(&rel).with_context(|| format!("{rel}: no delivery time"))?;
+        let delivered = crate::verify::delivery_time(&rel)
+            .with_context(|| format!("{rel}: no delivery time"))?;
         let bytes = fs::read(&obj.uri).with_context(|| format!("reading {}", obj.uri))?;
         // A damaged copy (a truncated object) was never delivered as such: no digest lists it.
         let Ok(hash) = crate::verify::content_sha256(&bytes) else {
@@ -236,14 +237,4 @@ fn relative(root: &Path, path: &str) -> Result<String> {
         .with_context(|| format!("{path} is not under {}", root.display()))?
         .to_string_lossy()
         .replace('\\', "/"))
-}
-
-/// The delivery time in a log file's name (`…_20240305T1405Z_…`).
-fn delivery(key: &str) -> Option<DateTime<Utc>> {
-    let name = key.rsplit('/').next()?;
-    name.split('_').find_map(|p| {
-        NaiveDateTime::parse_from_str(p, "%Y%m%dT%H%MZ")
-            .ok()
-            .map(|t| t.and_utc().with_second(0).unwrap_or(t.and_utc()))
-    })
 }

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Timelike};
 use serde::Serialize;
 
 use super::{DigestCheck, DigestFile, DigestName, FoundAt, Link, PublicKeys, layout_key};
@@ -24,10 +24,33 @@ pub struct FoundDigest {
     pub uri: String,
     /// Where it was found, for the location check.
     pub found_at: FoundAt,
-    /// The decompressed digest JSON, or why it could not be read.
-    pub content: Result<Vec<u8>, String>,
+    /// The decompressed digest JSON and what it says, or why it could not be read or parsed.
+    pub content: Result<(Vec<u8>, DigestFile), String>,
     /// `x-amz-meta-signature`.
     pub signature: Option<String>,
+}
+
+impl FoundDigest {
+    /// A digest as read: its decompressed bytes (or why they could not be read), parsed once.
+    pub fn new(
+        uri: String,
+        found_at: FoundAt,
+        bytes: Result<Vec<u8>, String>,
+        signature: Option<String>,
+    ) -> FoundDigest {
+        let content = match bytes {
+            Ok(b) => DigestFile::parse(&b)
+                .map(|d| (b, d))
+                .map_err(|e| format!("invalid format: {e:#}")),
+            Err(e) => Err(format!("unreadable: {e}")),
+        };
+        FoundDigest {
+            uri,
+            found_at,
+            content,
+            signature,
+        }
+    }
 }
 
 /// A log file found in the source or recorded in the lake's manifest.
@@ -189,7 +212,7 @@ fn count(it: impl Iterator<Item = Status>) -> (usize, usize, usize) {
 
 struct Parsed<'a> {
     found: &'a FoundDigest,
-    digest: DigestFile,
+    digest: &'a DigestFile,
     bytes: &'a [u8],
     name: Option<DigestName>,
 }
@@ -212,17 +235,11 @@ pub fn verify(inputs: &Inputs) -> Report {
             reason: None,
             log_files: 0,
         };
-        let read = match &found.content {
-            Ok(b) => DigestFile::parse(b)
-                .map(|d| (b, d))
-                .map_err(|e| format!("invalid format: {e:#}")),
-            Err(e) => Err(format!("unreadable: {e}")),
-        };
-        let (bytes, digest) = match read {
-            Ok(r) => r,
+        let (bytes, digest) = match &found.content {
+            Ok((b, d)) => (b, d),
             Err(reason) => {
                 result.status = Status::Invalid;
-                result.reason = Some(reason);
+                result.reason = Some(reason.clone());
                 report.digests.push(result);
                 continue;
             }
@@ -234,7 +251,7 @@ pub fn verify(inputs: &Inputs) -> Report {
             result.chain = format!("{}/?/?", digest.aws_account_id);
         }
         let check = super::check_digest(
-            &digest,
+            digest,
             bytes,
             &found.found_at,
             found.signature.as_deref(),
@@ -309,7 +326,7 @@ fn check_links(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut
         }
     }
     for (p, slot) in parsed.iter().zip(slots) {
-        let link = super::check_link(&p.digest, &available);
+        let link = super::check_link(p.digest, &available);
         let result = &mut report.digests[*slot];
         let fault = match link {
             Link::Intact => None,
@@ -325,13 +342,8 @@ fn check_links(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut
             }
             Link::Missing(at) => {
                 let key = at.split_once('/').map_or(at.as_str(), |(_, k)| k);
-                let day = crate::source::layout::parse(key);
-                let before_listing = match (day.year, day.month, day.day, inputs.listed_from) {
-                    (Some(y), Some(m), Some(d), Some(from)) => {
-                        NaiveDate::from_ymd_opt(y, m, d).is_some_and(|d| d < from)
-                    }
-                    _ => false,
-                };
+                let day = crate::source::layout::parse(key).date();
+                let before_listing = day.zip(inputs.listed_from).is_some_and(|(d, f)| d < f);
                 if !before_listing {
                     missing.entry(at).or_insert_with(|| {
                         (
@@ -453,44 +465,33 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
         }
     }
 
-    // The newest hourly digest of each chain, by account and region.
-    let mut newest: BTreeMap<(String, String), (String, String, String)> = BTreeMap::new();
+    // The newest hourly digest of each chain, by account and region: (end, chain, uri).
+    type Newest = (chrono::DateTime<chrono::Utc>, String, String);
+    let mut newest: BTreeMap<(String, String), Newest> = BTreeMap::new();
     for (p, slot) in parsed.iter().zip(slots) {
-        let Some(name) = &p.name else { continue };
-        if name.backfill {
+        let Some(name) = p.name.as_ref().filter(|n| !n.backfill) else {
             continue;
-        }
-        let e = newest
-            .entry((name.account.clone(), name.region.clone()))
-            .or_insert_with(|| {
-                (
-                    String::new(),
-                    report.digests[*slot].chain.clone(),
-                    p.found.uri.clone(),
-                )
-            });
-        if name.end > e.0 {
-            *e = (
-                name.end.clone(),
-                report.digests[*slot].chain.clone(),
-                p.found.uri.clone(),
-            );
+        };
+        let Some(end) = name.end_time() else { continue };
+        let key = (name.account.clone(), name.region.clone());
+        if newest.get(&key).is_none_or(|e| end > e.0) {
+            let chain = report.digests[*slot].chain.clone();
+            newest.insert(key, (end, chain, p.found.uri.clone()));
         }
     }
+    let text = |t: &chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut late: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for r in &results {
-        if r.status != Status::Unverified {
-            continue;
-        }
+    for r in results.iter().filter(|r| r.status == Status::Unverified) {
         let info = crate::source::layout::parse(&layout_key(&r.uri));
         let (Some(account), Some(region)) = (info.account, info.region) else {
             continue;
         };
-        let Some(delivered) = delivery_time(&r.uri) else {
+        let Some(delivered) = super::delivery_time(&r.uri) else {
             continue;
         };
+        // Names give the minute: a file of the digest's last minute counts as after it.
         if let Some((end, _, _)) = newest.get(&(account.clone(), region.clone()))
-            && delivered.as_str() >= &end[..13.min(end.len())]
+            && delivered >= *end - chrono::Duration::seconds(i64::from(end.second()))
         {
             *late.entry((account, region)).or_default() += 1;
         }
@@ -501,26 +502,22 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
             format!("{uri} (the digests after it)"),
             chain.clone(),
             format!(
-                "no digest after {end} although {n} log file(s) were delivered later in {account}/{region}: the newest digests were deleted, or are not delivered yet"
+                "no digest after {} although {n} log file(s) were delivered later in {account}/{region}: the newest digests were deleted, or are not delivered yet",
+                text(end)
             ),
         ));
     }
     if let Some(until) = inputs.until {
-        let now = chrono::Utc::now();
+        let expected = until.min(chrono::Utc::now() - chrono::Duration::hours(2));
         for (end, chain, uri) in newest.values() {
-            let Ok(t) = chrono::NaiveDateTime::parse_from_str(end, "%Y%m%dT%H%M%SZ") else {
-                continue;
-            };
-            let t = t.and_utc();
-            let expected = until.min(now - chrono::Duration::hours(2));
-            if expected - t > chrono::Duration::hours(2) {
+            if expected - *end > chrono::Duration::hours(2) {
                 report.digests.push(DigestResult::missing(
                     format!("{uri} (the digests after it)"),
                     chain.clone(),
                     format!(
                         "the chain ends at {} but the period runs to {}: the newest digests were deleted, or logging stopped",
-                        t.format("%Y-%m-%dT%H:%M:%SZ"),
-                        until.format("%Y-%m-%dT%H:%M:%SZ")
+                        text(end),
+                        text(&until)
                     ),
                 ));
             }
@@ -531,27 +528,10 @@ fn check_logs(inputs: &Inputs, parsed: &[Parsed], slots: &[usize], report: &mut 
 
 /// Whether a listed log file's key falls in the days whose log files were listed.
 fn in_log_listing(key: &str, inputs: &Inputs) -> bool {
-    let info = crate::source::layout::parse(key);
-    let (Some(y), Some(m), Some(d)) = (info.year, info.month, info.day) else {
-        return true;
-    };
-    let Some(day) = NaiveDate::from_ymd_opt(y, m, d) else {
+    let Some(day) = crate::source::layout::parse(key).date() else {
         return true;
     };
     inputs.listed_from.is_none_or(|f| day >= f) && inputs.logs_until.is_none_or(|u| day <= u)
-}
-
-/// The delivery time in a log file's name (`…_20240305T1405Z_…`), as `YYYYMMDDTHHMM`.
-fn delivery_time(uri: &str) -> Option<String> {
-    let name = uri.rsplit(['/', '\\']).next()?;
-    name.split('_')
-        .find(|p| {
-            p.len() == 14
-                && p.ends_with('Z')
-                && p.as_bytes().get(8) == Some(&b'T')
-                && p[..8].bytes().all(|b| b.is_ascii_digit())
-        })
-        .map(|p| p[..13].to_owned())
 }
 
 #[cfg(test)]
@@ -577,7 +557,7 @@ mod tests {
                 serde_json::json!("b"),
                 serde_json::json!(p.found_at.key),
                 serde_json::json!(hex::encode(sha2::Sha256::digest(
-                    p.content.as_ref().unwrap()
+                    &p.content.as_ref().unwrap().0
                 ))),
                 serde_json::json!(p.signature),
             ),
@@ -603,15 +583,15 @@ mod tests {
                 previous_signature,
             ))
             .unwrap();
-        FoundDigest {
-            uri: format!("s3://b/{key}"),
-            found_at: FoundAt {
+        FoundDigest::new(
+            format!("s3://b/{key}"),
+            FoundAt {
                 bucket: Some("b".into()),
                 key,
             },
-            content: Ok(body),
-            signature: Some(sig),
-        }
+            Ok(body),
+            Some(sig),
+        )
     }
 
     fn inputs(digests: Vec<FoundDigest>) -> Inputs {

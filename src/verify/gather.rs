@@ -16,7 +16,7 @@ use futures::StreamExt;
 
 use super::check::{FoundDigest, Inputs, LogObject};
 use super::store::{self, DigestMeta};
-use super::{DigestFile, DigestName, FoundAt, layout_key};
+use super::{DigestName, FoundAt, layout_key};
 use crate::lake::manifest::{self, Entry, Status as EntryStatus};
 use crate::progress;
 use crate::source::layout::{Filters, ObjectKind};
@@ -138,8 +138,7 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
         if let Some(n) = DigestName::parse(&d.uri) {
             regions.insert(n.region);
         }
-        let Ok(bytes) = &d.content else { continue };
-        let Ok(parsed) = DigestFile::parse(bytes) else {
+        let Ok((_, parsed)) = &d.content else {
             continue;
         };
         for lf in &parsed.log_files {
@@ -284,15 +283,16 @@ async fn read_digests(
             Ok(r) => r,
             Err(e) => {
                 bar.inc(o.size.unwrap_or(0));
-                return Ok(FoundDigest {
-                    uri: o.uri.clone(),
-                    found_at: FoundAt {
-                        bucket: None,
-                        key: o.uri.clone(),
-                    },
-                    content: Err(format!("{e:#}")),
-                    signature: None,
-                });
+                let found_at = FoundAt {
+                    bucket: None,
+                    key: o.uri.clone(),
+                };
+                return Ok(FoundDigest::new(
+                    o.uri.clone(),
+                    found_at,
+                    Err(format!("{e:#}")),
+                    None,
+                ));
             }
         };
         let found_at = match (&o.location, &meta) {
@@ -320,12 +320,12 @@ async fn read_digests(
             .map(|c| c.into_owned())
             .map_err(|e| e.to_string());
         bar.inc(o.size.unwrap_or(0));
-        Ok::<_, anyhow::Error>(FoundDigest {
-            uri: o.uri.clone(),
+        Ok::<_, anyhow::Error>(FoundDigest::new(
+            o.uri.clone(),
             found_at,
             content,
-            signature: meta.and_then(|m| m.signature),
-        })
+            meta.and_then(|m| m.signature),
+        ))
     }))
     .buffered(opts.concurrency.max(1));
     let read: Vec<Result<FoundDigest>> = reads.collect().await;

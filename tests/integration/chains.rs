@@ -218,7 +218,7 @@ async fn chains_resolve_to_their_origins() {
 #[test]
 fn credential_chains_table_and_trace_command() {
     let l = lake().to_str().unwrap();
-    let out = trailscope(&[
+    let rows: Vec<Value> = json_ok(&[
         "sql",
         "--lake",
         l,
@@ -227,8 +227,6 @@ fn credential_chains_table_and_trace_command() {
         "-e",
         "SELECT access_key, depth, origin_type, origin_key, chain FROM credential_chains ORDER BY access_key",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let by: BTreeMap<&str, &Value> = rows
         .iter()
         .map(|r| (r["access_key"].as_str().unwrap(), r))
@@ -293,7 +291,7 @@ fn credential_chains_table_and_trace_command() {
 #[test]
 fn the_sample_attacker_key_traces_back_to_the_leaked_user_key() {
     let lake = crate::sql::sample_lake().to_str().unwrap().to_owned();
-    let out = trailscope(&[
+    let v: Value = json_ok(&[
         "trace",
         "ASIAQXATTACKERSESS01",
         "--lake",
@@ -301,8 +299,6 @@ fn the_sample_attacker_key_traces_back_to_the_leaked_user_key() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["chain"]["origin"]["key"], "AKIAQXLEAKEDKEY7EXMP");
     assert_eq!(v[0]["chain"]["hops"][0]["source_ip"], "203.0.113.77");
 }
@@ -310,7 +306,7 @@ fn the_sample_attacker_key_traces_back_to_the_leaked_user_key() {
 #[test]
 fn a_users_timeline_follows_its_role_sessions_across_accounts() {
     let l = lake().to_str().unwrap();
-    let out = trailscope(&[
+    let lines: Vec<Value> = json_ok(&[
         "timeline",
         "--actor",
         "user/alice",
@@ -320,8 +316,6 @@ fn a_users_timeline_follows_its_role_sessions_across_accounts() {
         "json",
         "--no-detections",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let lines: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let keys: Vec<&str> = lines.iter().map(|l| l["key"].as_str().unwrap()).collect();
     assert_eq!(
         keys,
@@ -351,7 +345,7 @@ fn a_users_timeline_follows_its_role_sessions_across_accounts() {
 #[test]
 fn the_sample_timeline_collapses_noise_and_marks_detections() {
     let lake = crate::sql::sample_lake().to_str().unwrap().to_owned();
-    let out = trailscope(&[
+    let lines: Vec<Value> = json_ok(&[
         "timeline",
         "--key",
         "ASIAQXATTACKERSESS01",
@@ -360,8 +354,6 @@ fn the_sample_timeline_collapses_noise_and_marks_detections() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let lines: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let counts: Vec<u64> = lines.iter().map(|l| l["count"].as_u64().unwrap()).collect();
     assert_eq!(counts, [1, 1, 1, 1, 1, 300, 6, 1], "{lines:?}");
     assert_eq!(lines[5]["event"], "Invoke (lambda)");
@@ -406,7 +398,7 @@ fn the_sample_timeline_collapses_noise_and_marks_detections() {
 #[test]
 fn the_sample_summary_matches_hand_counts() {
     let lake = crate::sql::sample_lake().to_str().unwrap().to_owned();
-    let out = trailscope(&[
+    let all: Vec<Value> = json_ok(&[
         "summary",
         "--actor",
         "user/ci-deploy",
@@ -415,8 +407,6 @@ fn the_sample_summary_matches_hand_counts() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(all.len(), 1);
     let s = &all[0];
     // GetCallerIdentity + 14 enumeration calls (6 denied) + 4 IAM writes + AssumeRole +

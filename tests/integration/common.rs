@@ -37,6 +37,14 @@ pub fn trailscope_with(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("trailscope runs")
 }
 
+/// Runs `trailscope` with the given arguments, asserts it succeeded, and reads its JSON output.
+pub fn json_ok<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
+    let out = trailscope(args);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("JSON output: {e}\n{}", describe(&out)))
+}
+
 /// Runs `trailscope ingest SOURCE --lake LAKE EXTRA…`.
 pub fn ingest(source: &str, lake: &Path, extra: &[&str]) -> Output {
     let lake = lake.to_str().expect("a UTF-8 temporary path");
