@@ -1,6 +1,6 @@
-//! Embeds the detection packs: every `queries/<pack>/*.sql` (except the `views/` directory,
-//! which the session embeds itself) becomes an entry of `BUILTIN` in the generated `packs.rs`,
-//! so a rule added to `queries/` is in the next build without touching the code.
+//! Embeds the SQL of `queries/`: every `queries/<pack>/*.sql` becomes an entry of `BUILTIN` in the
+//! generated `packs.rs`, and every `queries/views/<name>.sql` an entry of `VIEWS` in `views.rs`,
+//! so a rule or view added to `queries/` is in the next build without touching the code.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -40,6 +40,27 @@ fn main() {
         .expect("writing to a String");
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("packs.rs");
-    std::fs::write(dest, out).expect("OUT_DIR is writable");
+    let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    std::fs::write(Path::new(&out_dir).join("packs.rs"), out).expect("OUT_DIR is writable");
+
+    let mut views: Vec<String> = std::fs::read_dir(root.join("views"))
+        .expect("queries/views/ is part of the crate")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    views.sort();
+    let mut out = String::from(
+        "/// The views of `queries/views/`, embedded: (name, SQL of the view's query).\npub const VIEWS: &[(&str, &str)] = &[\n",
+    );
+    for file in &views {
+        let name = file.trim_end_matches(".sql");
+        writeln!(
+            out,
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/queries/views/{file}\"))),"
+        )
+        .expect("writing to a String");
+    }
+    out.push_str("];\n");
+    std::fs::write(Path::new(&out_dir).join("views.rs"), out).expect("OUT_DIR is writable");
 }

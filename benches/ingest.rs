@@ -133,7 +133,11 @@ fn main() {
                 let t = Instant::now();
                 json_bytes = bytes
                     .iter()
-                    .map(|b| trailscope::decode::decode(b, u64::MAX).expect("gzip").len() as u64)
+                    .map(|b| {
+                        trailscope::ingest::decode::decode(b, u64::MAX)
+                            .expect("gzip")
+                            .len() as u64
+                    })
                     .sum();
                 t.elapsed().as_secs_f64()
             })

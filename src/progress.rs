@@ -11,6 +11,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 static BARS: OnceLock<MultiProgress> = OnceLock::new();
+static QUIET: OnceLock<bool> = OnceLock::new();
 
 fn bars() -> &'static MultiProgress {
     BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::hidden()))
@@ -53,6 +54,7 @@ pub fn init(verbose: u8, quiet: bool) {
         (false, 2) => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,
     };
+    let _ = QUIET.set(quiet);
     if !quiet && std::io::stderr().is_terminal() {
         bars().set_draw_target(ProgressDrawTarget::stderr());
     }
@@ -83,6 +85,21 @@ pub fn reading(total_bytes: u64) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb
+}
+
+/// Whether `-q` was given: informational messages are then not printed.
+pub fn quiet() -> bool {
+    QUIET.get().copied().unwrap_or(false)
+}
+
+/// Prints an informational message (a banner, a cache lake's ledger) to stderr above any bars,
+/// unless `-q` was given. Errors and warnings use [`eprint_line`] or `log`, which `-q` keeps.
+pub fn note(text: &str) {
+    if quiet() {
+        return;
+    }
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    eprint_line(text);
 }
 
 /// Prints a line to stderr above any bars.

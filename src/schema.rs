@@ -238,6 +238,39 @@ pub fn verification_schema() -> SchemaRef {
     VERIFICATION_SCHEMA.clone()
 }
 
+/// Name of the table of credential chains in every session.
+pub const CHAINS_TABLE: &str = "credential_chains";
+
+/// The schema of the `credential_chains` table: one row per access key.
+pub fn chains_schema() -> SchemaRef {
+    let names = [
+        "access_key",
+        "issued_by",
+        "issue_eventid",
+        "issue_time",
+        "issue_account",
+        "issue_source_ip",
+        "issue_user_agent",
+        "source_identity",
+        "session_arn",
+        "parent_key",
+        "origin_type",
+        "origin",
+        "origin_key",
+    ];
+    let mut fields: Vec<Field> = names
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, true))
+        .collect();
+    fields.push(Field::new("depth", DataType::Int64, false));
+    fields.push(Field::new(
+        "chain",
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        true,
+    ));
+    Arc::new(Schema::new(fields))
+}
+
 /// Arrow type of the event time column.
 pub fn time_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

@@ -1,8 +1,8 @@
 //! `trailscope detect`: runs the detection packs over a lake (or raw logs) and prints findings.
 //!
-//! Opens one [`crate::session`] narrowed to `--since/--until`, selects rules from the built-in
-//! packs and `--packs-dir` ([`crate::packs`]), runs them ([`crate::detect`]) and writes the
-//! findings ([`crate::report`]). Exit status: 0 no findings at or above `--fail-on`, 1 there are,
+//! Opens one [`crate::query::session`] narrowed to `--since/--until`, selects rules from the built-in
+//! packs and `--packs-dir` ([`crate::detect`]), runs them ([`crate::detect`]) and writes the
+//! findings ([`crate::detect::report`]). Exit status: 0 no findings at or above `--fail-on`, 1 there are,
 //! 2 on error (including a rule that could not run; the other rules' findings are still printed).
 
 use std::io::Write;
@@ -13,11 +13,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::ingest::AwsArgs;
-use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, LakeArg};
-use crate::packs::{self, Overrides, Severity};
-use crate::report::{self, FindingFormat};
-use crate::{detect, session};
+use super::args::{LakeInput, PacksDirs};
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK};
+use crate::detect::{self, Overrides, Severity, report};
+use crate::query::output::Format;
+use crate::query::session::Scope;
+use crate::time::{parse_until, parse_when};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -31,7 +32,7 @@ Examples:
   trailscope detect --lake ./case42 --format sarif --output findings.sarif --fail-on high
 
   # A lower threshold for one rule, and your own pack beside the built-in ones
-  trailscope detect --lake ./case42 --param data-secrets-bulk-read.min_secrets=3 --packs-dir ./my-packs
+  trailscope detect --lake ./case42 --param secrets-bulk-read.min_secrets=3 --packs-dir ./my-packs
 
 Severities: info < low < medium < high < critical. `trailscope packs list` shows the rules and
 `trailscope packs show ID` one rule's SQL and thresholds.
@@ -73,17 +74,12 @@ impl FailOn {
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct DetectArgs {
-    /// Raw logs to scan instead of --lake (s3://bucket/prefix or a directory): ingested into a
-    /// cache lake first, and reused incrementally next time.
-    #[arg(value_name = "SOURCE")]
-    pub source: Option<String>,
-
     #[command(flatten)]
-    pub lake: LakeArg,
+    pub input: LakeInput,
 
     /// Run this pack (repeatable); all packs when neither --pack nor --rule is given.
     #[arg(long = "pack", value_name = "PACK", help_heading = "Choosing rules")]
-    pub packs: Vec<String>,
+    pub pack_names: Vec<String>,
 
     /// Run this rule (repeatable).
     #[arg(long = "rule", value_name = "ID", help_heading = "Choosing rules")]
@@ -93,15 +89,8 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t = Severity::Info, value_name = "SEVERITY", help_heading = "Choosing rules")]
     pub min_severity: Severity,
 
-    /// Also load the rules under DIR (repeatable): its .sql files, or one pack per
-    /// sub-directory. A rule with a built-in rule's id replaces it.
-    #[arg(
-        long = "packs-dir",
-        value_name = "DIR",
-        env = "TRAILSCOPE_PACKS_DIR",
-        help_heading = "Choosing rules"
-    )]
-    pub packs_dirs: Vec<PathBuf>,
+    #[command(flatten, next_help_heading = "Choosing rules")]
+    pub packs: PacksDirs,
 
     /// Override a rule threshold: NAME=VALUE for every rule that has it, or RULE.NAME=VALUE
     /// (repeatable). `trailscope packs show ID` lists a rule's thresholds.
@@ -114,16 +103,16 @@ pub struct DetectArgs {
 
     /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span back from now such
     /// as 7d or 36h).
-    #[arg(long, value_parser = super::parse_when, value_name = "WHEN", help_heading = "Choosing events")]
+    #[arg(long, value_parser = parse_when, value_name = "WHEN", help_heading = "Choosing events")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Only events before WHEN (a bare date includes that whole day).
-    #[arg(long, value_parser = super::parse_until, value_name = "WHEN", help_heading = "Choosing events")]
+    #[arg(long, value_parser = parse_until, value_name = "WHEN", help_heading = "Choosing events")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
 
     /// How findings are printed (default: table on stdout, or by --output's extension).
-    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Output")]
-    pub format: Option<FindingFormat>,
+    #[arg(long, value_parser = Format::parser(Format::FINDINGS), value_name = "FORMAT", help_heading = "Output")]
+    pub format: Option<Format>,
 
     /// Write findings to FILE instead of stdout (.json, .ndjson, .csv, .sarif or .txt).
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
@@ -132,35 +121,32 @@ pub struct DetectArgs {
     /// Exit 1 only when a finding at or above this severity exists.
     #[arg(long, value_enum, default_value_t = FailOn::Info, value_name = "SEVERITY", help_heading = "Output")]
     pub fail_on: FailOn,
-
-    #[command(flatten)]
-    pub aws: AwsArgs,
 }
 
 /// Runs `trailscope detect`.
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
-    let catalogue = packs::catalogue(&args.packs_dirs)?;
-    let rules = packs::select(catalogue, &args.packs, &args.rules, args.min_severity)?;
+    let rules = detect::select(
+        args.packs.catalogue()?,
+        &args.pack_names,
+        &args.rules,
+        args.min_severity,
+    )?;
     let overrides = Overrides::parse(&args.params)?;
     overrides.check(&rules)?;
     let format = args
         .format
-        .or_else(|| args.output.as_deref().and_then(FindingFormat::from_path))
+        .or_else(|| args.output.as_deref().and_then(Format::from_path))
         .unwrap_or_default();
     let runtime = super::runtime()?;
     let started = Instant::now();
     let mut statuses = None;
     let mut outcomes = runtime.block_on(async {
-        let lake = match &args.source {
-            Some(source) => super::sql::cache_ingest(source, &args.aws).await?,
-            None => args.lake.dir.clone(),
-        };
-        let scope = session::Scope {
+        let scope = Scope {
             since: args.since,
             until: args.until,
         };
-        let ctx = session::open_scoped(&lake, scope).await?;
-        statuses = crate::verify::store::load_statuses(&lake)?;
+        let (lake, ctx) = args.input.open(scope).await?;
+        statuses = crate::verify::results::load_evidence(&lake)?;
         let bar = crate::progress::rules(rules.len() as u64);
         let outcomes = detect::run(&ctx, rules, &overrides, |o| {
             match &o.result {

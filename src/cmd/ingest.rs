@@ -5,19 +5,17 @@
 //! run finished but some objects failed (they are named, and quarantined when readable), 2 on an
 //! error that stopped the run (the lake is then unchanged).
 
-use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Args;
 
-use super::{EXIT_FOUND, EXIT_OK, LakeArg};
-use crate::ingest::{self, Options, Report};
-use crate::lake::summary;
+use super::args::{AwsArgs, LakeArg};
+use super::{EXIT_FOUND, EXIT_OK};
+use crate::ingest::{self, Options};
 use crate::source::layout::{Filters, ymd};
-use crate::source::s3::S3Options;
+use crate::time::parse_day;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -113,43 +111,6 @@ pub struct IngestArgs {
     pub memory: u64,
 }
 
-/// How to reach S3, as the AWS CLI spells it; shared by every command that reads a source.
-#[derive(Debug, Clone, Args)]
-pub struct AwsArgs {
-    /// AWS profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then the
-    /// default credential chain).
-    #[arg(long, env = "AWS_PROFILE", value_name = "NAME", help_heading = "AWS")]
-    pub profile: Option<String>,
-
-    /// Region of the S3 client (default: AWS_REGION or the profile's; else found from the bucket).
-    #[arg(long, value_name = "REGION", help_heading = "AWS")]
-    pub region: Option<String>,
-
-    /// Use an S3-compatible endpoint (MinIO, LocalStack, a VPC endpoint); addressing is path-style.
-    #[arg(
-        long,
-        env = "AWS_ENDPOINT_URL_S3",
-        value_name = "URL",
-        help_heading = "AWS"
-    )]
-    pub endpoint_url: Option<String>,
-
-    /// Do not sign requests: for public buckets.
-    #[arg(long, help_heading = "AWS")]
-    pub no_sign_request: bool,
-}
-
-impl From<AwsArgs> for S3Options {
-    fn from(a: AwsArgs) -> Self {
-        S3Options {
-            profile: a.profile,
-            region: a.region,
-            endpoint_url: a.endpoint_url,
-            no_sign_request: a.no_sign_request,
-        }
-    }
-}
-
 /// Runs `trailscope ingest`.
 pub fn run(args: IngestArgs) -> Result<ExitCode> {
     if let (Some(s), Some(u)) = (args.since, args.until)
@@ -175,112 +136,12 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let runtime = super::runtime()?;
     let report = runtime.block_on(ingest::run(&opts))?;
     let mut out = std::io::stdout().lock();
-    print_report(&mut out, &report, &opts.lake).context("writing the report")?;
+    ingest::report::write_report(&mut out, &report, &opts.lake).context("writing the report")?;
     Ok(ExitCode::from(if report.failures.is_empty() {
         EXIT_OK
     } else {
         EXIT_FOUND
     }))
-}
-
-/// Prints the ledger, the failures and the lake summary.
-pub fn print_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
-    print_ledger(out, r, lake)?;
-    print_summary(out, lake)
-}
-
-/// Prints the ledger, the files written, and the failed objects and quarantined records.
-pub fn print_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
-    writeln!(out, "{}", r.ledger)?;
-    writeln!(
-        out,
-        "files: {} Parquet files written (run {})",
-        r.files_written, r.run_id
-    )?;
-    if r.digests_kept > 0 {
-        writeln!(
-            out,
-            "digests: {} kept with their signatures in {} (verify offline: trailscope verify --lake {})",
-            r.digests_kept,
-            crate::verify::store::digest_dir(lake).display(),
-            lake.display()
-        )?;
-    }
-    if !r.failures.is_empty() {
-        writeln!(out, "\n{} object(s) failed:", r.failures.len())?;
-        for f in &r.failures {
-            writeln!(out, "  {}: {}", f.uri, f.reason)?;
-        }
-        writeln!(
-            out,
-            "Readable bad objects are kept in {}; objects that could not be downloaded are retried by the next run.",
-            lake.join("_trailscope/quarantine/objects").display()
-        )?;
-    }
-    if r.ledger.quarantined > 0 {
-        writeln!(
-            out,
-            "\n{} record(s) quarantined with their raw text and the reason: {}",
-            r.ledger.quarantined,
-            lake.join(format!("_trailscope/quarantine/records/{}.jsonl", r.run_id))
-                .display()
-        )?;
-    }
-    Ok(())
-}
-
-/// Prints what the lake holds per account and region.
-fn print_summary(out: &mut impl Write, lake: &Path) -> Result<()> {
-    let slices = summary::summarize(lake)?;
-    writeln!(out, "\nlake {}:", lake.display())?;
-    if slices.is_empty() {
-        writeln!(out, "  (empty)")?;
-        return Ok(());
-    }
-    let w_acct = slices
-        .iter()
-        .map(|s| s.account.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    let w_reg = slices
-        .iter()
-        .map(|s| s.region.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    writeln!(
-        out,
-        "  {:<w_acct$}  {:<w_reg$}  {:<10}  {:<10}  {:>4}  {:>10}",
-        "account", "region", "first day", "last day", "days", "events"
-    )?;
-    let mut total = 0;
-    for s in &slices {
-        total += s.events;
-        writeln!(
-            out,
-            "  {:<w_acct$}  {:<w_reg$}  {:<10}  {:<10}  {:>4}  {:>10}",
-            s.account, s.region, s.first_day, s.last_day, s.days, s.events
-        )?;
-    }
-    writeln!(
-        out,
-        "  {} events in {} account/region slices",
-        total,
-        slices.len()
-    )?;
-    writeln!(
-        out,
-        "\nThe lake is plain hive-partitioned Parquet: any engine reads it, for example\n  duckdb -c \"SELECT eventname, count(*) FROM read_parquet('{}/cloudtrail/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"",
-        lake.display()
-    )?;
-    Ok(())
-}
-
-/// Parses `--since` / `--until` of ingest: the day of a date, an RFC 3339 time, or a span back
-/// from now ([`super::parse_when`]).
-pub fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    super::parse_when(s).map(|t| t.date_naive())
 }
 
 /// Parses a size: plain bytes, or with a KiB/MiB/GiB (or KB/MB/GB, K/M/G) suffix.

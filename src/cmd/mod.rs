@@ -1,13 +1,17 @@
 //! The command line: global options and one module per subcommand (`ingest`, `sql`, `detect`,
-//! `packs`, `trace`, `timeline` and `summary`, `verify`).
+//! `packs`, `trace`, `timeline`, `summary`, `verify`).
 //!
 //! Each subcommand module owns its argument struct and a `run` that returns the process exit
-//! status. This module only declares and dispatches.
+//! status; [`args`] holds the argument groups they share (the lake or raw source, AWS access,
+//! `--packs-dir`) and opens lakes and sessions. This module only declares and dispatches.
 
+pub mod args;
 pub mod detect;
 pub mod ingest;
+pub mod investigate;
 pub mod packs;
 pub mod sql;
+pub mod summary;
 pub mod timeline;
 pub mod trace;
 pub mod verify;
@@ -58,22 +62,9 @@ pub enum Command {
     /// One actor's, key's, IP's or resource's events in time order, chained sessions included.
     Timeline(timeline::TimelineArgs),
     /// Per-actor summaries: when, where, from which IPs and keys, what, and which detections.
-    Summary(timeline::SummaryArgs),
+    Summary(summary::SummaryArgs),
     /// Verify CloudTrail's signed digests: prove the logs are what AWS delivered, name the gaps.
     Verify(verify::VerifyArgs),
-}
-
-/// `--lake`, shared by every command that reads or writes a lake.
-#[derive(Debug, Clone, clap::Args)]
-pub struct LakeArg {
-    /// The lake directory.
-    #[arg(
-        long = "lake",
-        env = "TRAILSCOPE_LAKE",
-        default_value = "./trailscope-lake",
-        value_name = "DIR"
-    )]
-    pub dir: std::path::PathBuf,
 }
 
 /// The async runtime a command runs its work on.
@@ -93,47 +84,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Detect(args) => detect::run(args),
         Command::Packs(args) => packs::run(args),
         Command::Trace(args) => trace::run(args),
-        Command::Timeline(args) => timeline::run_timeline(args),
-        Command::Summary(args) => timeline::run_summary(args),
+        Command::Timeline(args) => timeline::run(args),
+        Command::Summary(args) => summary::run(args),
         Command::Verify(args) => verify::run(args),
     }
-}
-
-/// Parses a `--since`-style time: a date (its first instant, UTC), an RFC 3339 time, a UTC
-/// `YYYY-MM-DDTHH:MM:SS`, or a span back from now (`90m`, `36h`, `7d`, `2w`).
-pub fn parse_when(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
-        return Ok(t.and_utc());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
-    }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().map_err(|_| {
-        format!("{s:?} is not a date (YYYY-MM-DD), an RFC 3339 time, or a span like 7d or 36h")
-    })?;
-    let span = match unit {
-        "m" => chrono::Duration::minutes(n),
-        "h" => chrono::Duration::hours(n),
-        "d" => chrono::Duration::days(n),
-        "w" => chrono::Duration::weeks(n),
-        _ => {
-            return Err(format!(
-                "{s:?}: the span unit must be m, h, d or w (for example 36h)"
-            ));
-        }
-    };
-    Ok(chrono::Utc::now() - span)
-}
-
-/// `--until`: like `--since`, but a bare date means the end of that day.
-pub fn parse_until(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    let t = parse_when(s)?;
-    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
-        return Ok(t + chrono::Duration::days(1));
-    }
-    Ok(t)
 }

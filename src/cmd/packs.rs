@@ -12,9 +12,11 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
+use super::args::{PacksDirs, schema_session};
 use super::{EXIT_FOUND, EXIT_OK};
-use crate::packs::{self, Rule};
-use crate::session;
+use crate::detect::report::{write_rule, write_rule_list};
+use crate::detect::{self, Rule};
+use crate::query::output::Format;
 
 /// Options of `trailscope packs`.
 #[derive(Debug, Args)]
@@ -32,20 +34,21 @@ pub enum PacksCommand {
         /// Only this pack (repeatable).
         #[arg(long = "pack", value_name = "PACK")]
         packs: Vec<String>,
-        /// Also the rules under DIR (repeatable).
-        #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
-        packs_dirs: Vec<PathBuf>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
+        #[command(flatten)]
+        packs_dirs: PacksDirs,
+        /// How the list is printed (json, ndjson and csv carry every header field and the SQL).
+        #[arg(long, value_parser = Format::parser(Format::RECORDS), default_value = "table", value_name = "FORMAT")]
+        format: Format,
+        /// The same as --format json (kept for scripts written before --format).
+        #[arg(long, hide = true)]
         json: bool,
     },
     /// Show one rule: its header, thresholds and SQL (the SQL runs as-is in `trailscope sql`).
     Show {
         /// The rule's id.
         id: String,
-        /// Also the rules under DIR (repeatable).
-        #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
-        packs_dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        packs_dirs: PacksDirs,
     },
     /// Check rule files: header fields, thresholds, and that the query plans against the lake
     /// schema and returns every finding column. Without DIR, checks the built-in packs.
@@ -63,30 +66,23 @@ pub fn run(args: PacksArgs) -> Result<ExitCode> {
         PacksCommand::List {
             packs,
             packs_dirs,
+            format,
             json,
         } => {
-            let rules = packs::select(
-                packs::catalogue(&packs_dirs)?,
-                &packs,
-                &[],
-                packs::Severity::Info,
-            )?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &rules)?;
-                writeln!(out)?;
-            } else {
-                list(&mut out, &rules)?;
-            }
+            let rules =
+                detect::select(packs_dirs.catalogue()?, &packs, &[], detect::Severity::Info)?;
+            let format = if json { Format::Json } else { format };
+            write_rule_list(&mut out, &rules, format)?;
         }
         PacksCommand::Show { id, packs_dirs } => {
-            let rules = packs::catalogue(&packs_dirs)?;
+            let rules = packs_dirs.catalogue()?;
             let Some(rule) = rules.iter().find(|r| r.id == id) else {
-                let hint = packs::nearest(&id, rules.iter().map(|r| r.id.as_str()))
+                let hint = detect::nearest(&id, rules.iter().map(|r| r.id.as_str()))
                     .map(|n| format!(" (did you mean {n}?)"))
                     .unwrap_or_default();
                 bail!("no rule with id {id:?}{hint}; `trailscope packs list` shows them all");
             };
-            show(&mut out, rule)?;
+            write_rule(&mut out, rule)?;
         }
         PacksCommand::Lint { paths } => {
             let problems = super::runtime()?.block_on(lint(&mut out, &paths))?;
@@ -100,65 +96,17 @@ pub fn run(args: PacksArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(EXIT_OK))
 }
 
-/// The rule table of `packs list` and the shell's `\packs`.
-pub fn list(out: &mut dyn Write, rules: &[Rule]) -> Result<()> {
-    let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-    writeln!(
-        out,
-        "{:<width$}  {:<8}  {:<8}  {:<16}  title",
-        "id", "severity", "pack", "mitre"
-    )?;
-    for r in rules {
-        writeln!(
-            out,
-            "{:<width$}  {:<8}  {:<8}  {:<16}  {}",
-            r.id,
-            r.severity.as_str(),
-            r.pack,
-            r.mitre.join(","),
-            r.title
-        )?;
-    }
-    writeln!(out, "({} rules)", rules.len())?;
-    Ok(())
-}
-
-/// One rule in full.
-pub fn show(out: &mut dyn Write, r: &Rule) -> Result<()> {
-    writeln!(out, "id:              {}", r.id)?;
-    writeln!(out, "title:           {}", r.title)?;
-    writeln!(out, "severity:        {}", r.severity)?;
-    writeln!(out, "pack:            {} ({})", r.pack, r.origin)?;
-    writeln!(out, "mitre:           {}", r.mitre.join(", "))?;
-    writeln!(out, "description:     {}", r.description)?;
-    if !r.false_positives.is_empty() {
-        writeln!(out, "false positives: {}", r.false_positives)?;
-    }
-    for reference in &r.references {
-        writeln!(out, "reference:       {reference}")?;
-    }
-    for p in &r.params {
-        writeln!(
-            out,
-            "param:           {} = {}  ({}; override with --param {}.{}=VALUE)",
-            p.name, p.default, p.about, r.id, p.name
-        )?;
-    }
-    writeln!(out, "\n{};", r.sql)?;
-    Ok(())
-}
-
 /// Lints the rule files under `paths` (the built-in packs when empty); prints one line per
 /// file and returns the number of problems.
 async fn lint(out: &mut dyn Write, paths: &[PathBuf]) -> Result<usize> {
-    let ctx = session::open_schema_only().await?;
+    let ctx = schema_session().await?;
     let mut parsed: Vec<Result<Rule, String>> = Vec::new();
     if paths.is_empty() {
-        parsed.extend(packs::builtin()?.into_iter().map(Ok));
+        parsed.extend(detect::builtin()?.into_iter().map(Ok));
     }
     for path in paths {
         let files = if path.is_dir() {
-            packs::rule_files(path)?
+            detect::rule_files(path)?
         } else {
             vec![("custom".to_owned(), path.clone())]
         };
@@ -182,7 +130,7 @@ async fn lint(out: &mut dyn Write, paths: &[PathBuf]) -> Result<usize> {
                 writeln!(out, "FAIL {e}")?;
             }
             Ok(rule) => {
-                let mut found = packs::lint(&ctx, rule).await;
+                let mut found = detect::lint(&ctx, rule).await;
                 if let Some(first) = ids.insert(rule.id.clone(), rule.origin.clone()) {
                     found.push(format!("id {} is also used by {first}", rule.id));
                 }

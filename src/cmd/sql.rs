@@ -1,23 +1,22 @@
 //! `trailscope sql`: SQL over the lake, interactive on a terminal, or from `-e`, `-f` or stdin.
 //!
-//! Opens a [`crate::session`] over `--lake` (or over a cache lake ingested first from a raw
-//! source). With SQL given, runs each statement in order ([`crate::exec`]) and writes results to
+//! Opens a [`crate::query::session`] over `--lake` (or over a cache lake ingested first from a raw
+//! source). With SQL given, runs each statement in order ([`crate::query::exec`]) and writes results to
 //! stdout in `--format`, or to `--output FILE`; exit status 0 when every statement ran, 2 on the
 //! first error (message on stderr). Without, starts the shell ([`crate::repl`]).
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use sha2::{Digest, Sha256};
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::ingest::{AwsArgs, print_ledger};
-use super::{EXIT_OK, LakeArg};
-use crate::exec::{self, Sink};
-use crate::ingest::{self, Options};
-use crate::output::Format;
-use crate::{repl, session};
+use super::EXIT_OK;
+use super::args::{LakeInput, PacksDirs};
+use crate::query::exec::{self, Sink};
+use crate::query::output::Format;
+use crate::query::session::Scope;
+use crate::repl;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -39,7 +38,8 @@ Examples:
   echo \"SELECT count(*) FROM error_events;\" | trailscope sql
 
 Tables and views: cloudtrail (partitioned by account, region, day), lambda_events, iam_events,
-signin_events, error_events. JSON columns (requestparameters, responseelements, …) are read with
+signin_events, error_events, credential_chains (every access key and its origin), verification
+(the latest verify verdicts). JSON columns (requestparameters, responseelements, …) are read with
 json_get_str / json_get / the ->> operator. The lake is never changed: INSERT, COPY, CREATE
 EXTERNAL TABLE and SET are refused; CREATE VIEW works for the session.
 
@@ -49,13 +49,8 @@ Exit status: 0 every statement ran; 2 error.";
 #[derive(Debug, Args)]
 #[command(after_help = EXAMPLES)]
 pub struct SqlArgs {
-    /// Raw logs to query instead of --lake (s3://bucket/prefix or a directory): ingested into a
-    /// cache lake first, and reused incrementally next time.
-    #[arg(value_name = "SOURCE")]
-    pub source: Option<String>,
-
     #[command(flatten)]
-    pub lake: LakeArg,
+    pub input: LakeInput,
 
     /// SQL to run (repeatable; each may hold several statements separated by `;`).
     #[arg(short = 'e', long = "execute", value_name = "SQL")]
@@ -66,7 +61,7 @@ pub struct SqlArgs {
     pub file: Option<PathBuf>,
 
     /// How results are printed.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
+    #[arg(long, value_parser = Format::parser(Format::RECORDS), default_value = "table", value_name = "FORMAT")]
     pub format: Format,
 
     /// Write results to FILE instead (.csv, .json, .ndjson or .parquet).
@@ -81,12 +76,8 @@ pub struct SqlArgs {
     #[arg(short, long)]
     pub interactive: bool,
 
-    /// Also load the detection rules under DIR for the shell's `\packs` and `\run` (repeatable).
-    #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
-    pub packs_dirs: Vec<PathBuf>,
-
     #[command(flatten)]
-    pub aws: AwsArgs,
+    pub packs: PacksDirs,
 }
 
 /// Runs `trailscope sql`.
@@ -113,13 +104,9 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
     };
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
-        let lake = match &args.source {
-            Some(source) => cache_ingest(source, &args.aws).await?,
-            None => args.lake.dir.clone(),
-        };
-        let ctx = session::open(&lake).await?;
+        let (_, ctx) = args.input.open(Scope::default()).await?;
         if shell {
-            let rules = crate::packs::catalogue(&args.packs_dirs)?;
+            let rules = args.packs.catalogue()?;
             return repl::run(&ctx, &rules, sink, terminal).await;
         }
         exec::run_sql(&ctx, &sql, &sink, &mut std::io::stdout().lock()).await
@@ -129,44 +116,4 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
     runtime.shutdown_background();
     result?;
     Ok(ExitCode::from(EXIT_OK))
-}
-
-/// Ingests a raw source into its cache lake and returns the lake.
-pub async fn cache_ingest(source: &str, aws: &AwsArgs) -> Result<PathBuf> {
-    let lake = cache_lake(source)?;
-    let mut opts = Options::new(vec![source.to_owned()], lake.clone());
-    opts.s3 = aws.clone().into();
-    let report = ingest::run(&opts).await?;
-    let mut err = std::io::stderr().lock();
-    writeln!(
-        err,
-        "ingested {source} into the cache lake {}",
-        lake.display()
-    )?;
-    print_ledger(&mut err, &report, &lake)?;
-    Ok(lake)
-}
-
-/// Where the cache lake of a source lives: under `TRAILSCOPE_CACHE`, else the user's cache
-/// directory, named by a hash of the source's absolute location.
-pub fn cache_lake(source: &str) -> Result<PathBuf> {
-    let id = if source.starts_with("s3://") {
-        source.trim_end_matches('/').to_owned()
-    } else {
-        Path::new(source)
-            .canonicalize()
-            .with_context(|| format!("{source}: no such file or directory"))?
-            .display()
-            .to_string()
-    };
-    let base = match std::env::var_os("TRAILSCOPE_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => match (std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME")) {
-            (Some(x), _) => PathBuf::from(x).join("trailscope"),
-            (None, Some(h)) => PathBuf::from(h).join(".cache").join("trailscope"),
-            (None, None) => bail!("no cache directory: set TRAILSCOPE_CACHE, or give --lake"),
-        },
-    };
-    let hash = hex::encode(Sha256::digest(id.as_bytes()));
-    Ok(base.join("lakes").join(&hash[..16]))
 }

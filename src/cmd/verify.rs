@@ -2,7 +2,7 @@
 //! AWS delivered, and names every gap.
 //!
 //! Gathers digests and log files ([`crate::verify::gather`]), gets the public keys (a file, the
-//! keys saved beside the lake, or ListPublicKeys), judges ([`crate::verify::check`]), stores the
+//! keys saved beside the lake, or ListPublicKeys), judges ([`crate::verify::judge`]), stores the
 //! verdicts in the lake as the `verification` table, and prints a summary in the AWS CLI's terms
 //! and then the details. Exit status: 0 everything valid, 1 anything invalid, missing or
 //! unverified, 2 error.
@@ -13,14 +13,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::ingest::{AwsArgs, parse_day};
-use super::{EXIT_FOUND, EXIT_OK, LakeArg};
+use super::args::{AwsArgs, LakeArg};
+use super::{EXIT_FOUND, EXIT_OK};
+use crate::lake::digests as store;
+use crate::query::output::{Format, write_records};
 use crate::source::layout::{Filters, ymd};
-use crate::verify::check::{Report, Status};
+use crate::time::parse_day;
 use crate::verify::gather::{self, Options};
-use crate::verify::{PublicKeys, keys, store};
+use crate::verify::judge::{Report, Status};
+use crate::verify::{PublicKeys, keys};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -88,9 +91,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME")]
     pub bucket: Option<String>,
 
-    /// Output: text (summary, then details) or json.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
-    pub format: VerifyFormat,
+    /// Output: table (also spelt text: a summary in the AWS CLI's terms, then one line per
+    /// problem), json (one document with every verdict), or ndjson and csv (one row per verdict).
+    #[arg(long, value_parser = Format::parser(Format::RECORDS), default_value = "table", value_name = "FORMAT")]
+    pub format: Format,
 
     /// List valid digests and log files too, not only the problems.
     #[arg(long)]
@@ -104,13 +108,35 @@ pub struct VerifyArgs {
     pub fetch_concurrency: usize,
 }
 
-/// Output formats of `verify`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum VerifyFormat {
-    /// Summary in the AWS CLI's terms, then one line per problem.
-    Text,
-    /// One JSON document with every verdict.
-    Json,
+/// One verdict as a flat row, for ndjson and csv.
+#[derive(serde::Serialize)]
+struct VerdictRow<'a> {
+    object_type: &'static str,
+    uri: &'a str,
+    status: Status,
+    reason: Option<&'a str>,
+    chain: Option<&'a str>,
+    digest: Option<&'a str>,
+}
+
+fn verdict_rows(report: &Report) -> Vec<VerdictRow<'_>> {
+    let digests = report.digests.iter().map(|d| VerdictRow {
+        object_type: "digest",
+        uri: &d.uri,
+        status: d.status,
+        reason: d.reason.as_deref(),
+        chain: Some(&d.chain),
+        digest: None,
+    });
+    let logs = report.logs.iter().map(|l| VerdictRow {
+        object_type: "log",
+        uri: &l.uri,
+        status: l.status,
+        reason: l.reason.as_deref(),
+        chain: None,
+        digest: l.digest.as_deref(),
+    });
+    digests.chain(logs).collect()
 }
 
 /// Runs `trailscope verify`.
@@ -190,9 +216,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         d.checked_add_days(chrono::Days::new(1))
             .map(|n| n.and_time(chrono::NaiveTime::MIN).and_utc())
     });
-    let report = crate::verify::check::verify(&gathered.inputs);
+    let report = crate::verify::judge::verify(&gathered.inputs);
     let stored = match &lake {
-        Some(l) => Some(store::write_results(l, &report)?),
+        Some(l) => Some(crate::verify::results::write_results(l, &report)?),
         None => None,
     };
     log::info!(
@@ -204,7 +230,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
 
     let mut out = std::io::stdout().lock();
     match args.format {
-        VerifyFormat::Json => {
+        Format::Csv | Format::Ndjson => {
+            write_records(&mut out, &verdict_rows(&report), args.format)
+                .context("writing the report")?;
+        }
+        Format::Json => {
             let (dv, di, dm) = report.digest_counts();
             let (lv, li, lm, lu) = report.log_counts();
             let doc = serde_json::json!({
@@ -220,7 +250,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             serde_json::to_writer_pretty(&mut out, &doc).context("writing the report")?;
             writeln!(out)?;
         }
-        VerifyFormat::Text => {
+        Format::Table | Format::Sarif => {
             print_text(&mut out, &args, &report, stored.as_deref())
                 .context("writing the report")?;
         }

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{META_DIR, Txn, list_dir, write_synced};
-use crate::ledger::Ledger;
+use crate::lake::ledger::Ledger;
 
 const MANIFEST_DIR: &str = "manifest";
 const RUNS_DIR: &str = "runs";

@@ -18,7 +18,10 @@
 //!
 //! This module does not build Parquet files ([`writer`]) or decide what goes in them.
 
+pub mod digests;
+pub mod ledger;
 pub mod manifest;
+pub mod partition;
 pub mod quarantine;
 pub mod summary;
 pub mod writer;
@@ -234,7 +237,7 @@ pub fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Path of a partition directory relative to the lake root.
-pub fn partition_dir(key: &crate::batch::PartitionKey) -> String {
+pub fn partition_dir(key: &partition::PartitionKey) -> String {
     format!("{TABLE_DIR}/{}", key.dir())
 }
 

@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{Txn, write_synced};
-use crate::record::BadRecord;
+use crate::ingest::records::BadRecord;
 
 /// Relative directory of the quarantine.
 pub const QUARANTINE_DIR: &str = "_trailscope/quarantine";

@@ -32,7 +32,7 @@ use parquet::schema::types::ColumnPath;
 use tokio::task::JoinHandle;
 
 use super::{Txn, partition_dir};
-use crate::batch::{PartBatch, PartitionKey, dedupe_id};
+use crate::lake::partition::{PartBatch, PartitionKey, dedupe_id};
 use crate::schema;
 
 /// Tuning of the writer.

@@ -57,22 +57,6 @@ const KEYWORDS: &[&str] = &[
     "UNNEST",
 ];
 
-const META: &[&str] = &[
-    "\\d",
-    "\\dt",
-    "\\df",
-    "\\timing",
-    "\\format",
-    "\\o",
-    "\\packs",
-    "\\run",
-    "\\trace",
-    "\\timeline",
-    "\\summary",
-    "\\help",
-    "\\q",
-];
-
 /// Completion and validation for the shell.
 pub struct ShellHelper {
     words: Vec<String>,
@@ -97,7 +81,7 @@ impl ShellHelper {
     }
 
     /// Also completes detection rule ids after `\\run` and pack names after `\\packs`.
-    pub fn with_rules(mut self, rules: &[crate::packs::Rule]) -> Self {
+    pub fn with_rules(mut self, rules: &[crate::detect::Rule]) -> Self {
         self.rules = rules.iter().map(|r| r.id.clone()).collect();
         self.packs = rules.iter().map(|r| r.pack.clone()).collect();
         self.packs.sort();
@@ -135,7 +119,9 @@ impl ShellHelper {
         if word.starts_with('\\') {
             return (
                 start,
-                META.iter()
+                super::meta::COMMANDS
+                    .iter()
+                    .flat_map(|c| c.names.iter())
                     .filter(|m| m.starts_with(word))
                     .map(|m| m.to_string())
                     .collect(),
@@ -248,7 +234,7 @@ mod tests {
 
     #[test]
     fn completes_rule_ids_and_packs() {
-        let rules = crate::packs::builtin().unwrap();
+        let rules = crate::detect::builtin().unwrap();
         let h = helper().with_rules(&rules);
         let line = "\\run secrets-bu";
         assert_eq!(

@@ -1,9 +1,10 @@
-//! The shell's backslash commands, parsed from a line.
+//! The shell's backslash commands: one table ([`COMMANDS`]) that `\help`, completion and the tests
+//! read, and the parsing of a line into a [`Meta`].
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use crate::output::Format;
+use crate::query::output::Format;
 
 /// One backslash command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,19 +37,115 @@ pub enum Meta {
     Quit,
 }
 
-/// The text `\help` prints.
-pub const HELP: &str = "\
-SQL statements end with ';' and may span lines. Tab completes tables, columns, struct fields
-(useridentity.<Tab>), functions and keywords. Ctrl-C cancels a running query; Ctrl-D leaves.
+/// One backslash command as the shell documents and completes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Command {
+    /// Its spellings, the first the main one.
+    pub names: &'static [&'static str],
+    /// Its arguments, as `\help` shows them.
+    pub args: &'static str,
+    /// What it does, in one line.
+    pub about: &'static str,
+    /// An argument that makes a valid call (for the coverage test; empty when none is needed).
+    pub example: &'static str,
+}
 
-  \\d [NAME]       tables and views, or NAME's columns with what each means
-  \\dt             tables and views
-  \\df             trailscope's SQL functions
-  \\timing         show row counts and times after every result
-  \\format FMT     table | csv | json | ndjson
-  \\o [FILE]       results to FILE (.csv .json .ndjson .parquet); \\o alone: back to the screen
-  \\help, \\?       this text
-  \\q              quit";
+/// Every backslash command: parsing ([`Meta`]'s `FromStr`), `\help`, completion and the tests all
+/// read this table, so a new command is one row here and one arm in `from_str`.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        names: &["\\d"],
+        args: "[NAME]",
+        about: "tables and views, or NAME's columns with what each means",
+        example: "cloudtrail",
+    },
+    Command {
+        names: &["\\dt"],
+        args: "",
+        about: "tables and views",
+        example: "",
+    },
+    Command {
+        names: &["\\df"],
+        args: "",
+        about: "trailscope's SQL functions",
+        example: "",
+    },
+    Command {
+        names: &["\\timing"],
+        args: "",
+        about: "show row counts and times after every result",
+        example: "",
+    },
+    Command {
+        names: &["\\format"],
+        args: "FMT",
+        about: "table | csv | json | ndjson",
+        example: "csv",
+    },
+    Command {
+        names: &["\\o"],
+        args: "[FILE]",
+        about: "results to FILE (.csv .json .ndjson .parquet); \\o alone: back to the screen",
+        example: "out.csv",
+    },
+    Command {
+        names: &["\\packs"],
+        args: "[PACK]",
+        about: "the detection rules (of one pack)",
+        example: "lambda",
+    },
+    Command {
+        names: &["\\run"],
+        args: "RULE [NAME=VALUE…]",
+        about: "run one detection rule, thresholds overridden, and print its findings",
+        example: "iam-backdoor-user",
+    },
+    Command {
+        names: &["\\trace"],
+        args: "KEY|ARN|PRINCIPALID",
+        about: "the credential chain behind a key, and everything its origin spawned",
+        example: "ASIAEXAMPLE",
+    },
+    Command {
+        names: &["\\timeline"],
+        args: "actor|key|ip|resource VALUE",
+        about: "one pivot's events in time order, flagged events marked",
+        example: "ip 203.0.113.77",
+    },
+    Command {
+        names: &["\\summary"],
+        args: "[ACTOR]",
+        about: "per-actor summaries, the flagged and busiest first",
+        example: "",
+    },
+    Command {
+        names: &["\\help", "\\?", "\\h"],
+        args: "",
+        about: "this text",
+        example: "",
+    },
+    Command {
+        names: &["\\q", "\\quit"],
+        args: "",
+        about: "quit",
+        example: "",
+    },
+];
+
+/// The text `\help` prints, from [`COMMANDS`].
+pub fn help() -> String {
+    let mut text = String::from(
+        "SQL statements end with ';' and may span lines. Tab completes tables, columns, struct fields\n\
+         (useridentity.<Tab>), functions, keywords, rule ids and packs. Ctrl-C cancels a running\n\
+         query; Ctrl-D leaves.\n",
+    );
+    for c in COMMANDS {
+        let call = format!("{} {}", c.names.join(", "), c.args);
+        text.push_str(&format!("\n  {:<36} {}", call.trim_end(), c.about));
+    }
+    text
+}
 
 impl FromStr for Meta {
     type Err = String;
@@ -65,8 +162,13 @@ impl FromStr for Meta {
             ("\\df", None) => Meta::Functions,
             ("\\timing", None) => Meta::Timing,
             ("\\format", Some(f)) => Meta::Format(
-                <Format as clap::ValueEnum>::from_str(f, true)
-                    .map_err(|_| format!("unknown format {f:?}: use table, csv, json or ndjson"))?,
+                Format::RECORDS
+                    .iter()
+                    .copied()
+                    .find(|x| x.name().eq_ignore_ascii_case(f))
+                    .ok_or_else(|| {
+                        format!("unknown format {f:?}: use table, csv, json or ndjson")
+                    })?,
             ),
             ("\\format", None) => {
                 return Err("\\format needs one of table, csv, json, ndjson".into());
@@ -101,6 +203,41 @@ impl FromStr for Meta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The table's row of each command: a new [`Meta`] variant fails to compile here until it
+    /// has one.
+    fn row_of(m: &Meta) -> &'static str {
+        match m {
+            Meta::Describe(_) => "\\d",
+            Meta::Tables => "\\dt",
+            Meta::Functions => "\\df",
+            Meta::Timing => "\\timing",
+            Meta::Format(_) => "\\format",
+            Meta::Output(_) => "\\o",
+            Meta::Packs(_) => "\\packs",
+            Meta::Run(..) => "\\run",
+            Meta::Trace(_) => "\\trace",
+            Meta::Timeline(..) => "\\timeline",
+            Meta::Summary(_) => "\\summary",
+            Meta::Help => "\\help",
+            Meta::Quit => "\\q",
+        }
+    }
+
+    #[test]
+    fn every_command_is_in_the_table_in_help_and_parses() {
+        let help = help();
+        for c in COMMANDS {
+            for name in c.names {
+                assert!(help.contains(name), "\\help does not name {name}");
+                let line = format!("{name} {}", c.example);
+                let m = line
+                    .parse::<Meta>()
+                    .unwrap_or_else(|e| panic!("{line}: {e}"));
+                assert_eq!(row_of(&m), c.names[0], "{line} parses as another command");
+            }
+        }
+    }
 
     #[test]
     fn parses_commands() {

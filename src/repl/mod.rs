@@ -1,7 +1,7 @@
 //! The interactive SQL shell: the loop that reads statements and backslash commands.
 //!
 //! Input: a query session and a line source (a rustyline editor on a terminal, or plain lines for
-//! scripted sessions). Output: results and messages. Statements run through [`crate::exec`];
+//! scripted sessions). Output: results and messages. Statements run through [`crate::query::exec`];
 //! Ctrl-C cancels the running one and keeps the shell; Ctrl-D leaves. History lives in the user's
 //! data directory, never in the current one, and lines that look like they carry secrets are not
 //! kept. Completion and validation are in [`helper`]; the commands in [`meta`].
@@ -21,10 +21,10 @@ use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{Config, Editor};
 
-use crate::exec::{self, Sink};
-use crate::output;
+use crate::query::exec::{self, Sink};
+use crate::query::output::{self, Format};
 use helper::{ShellHelper, is_complete};
-use meta::{HELP, Meta};
+use meta::{Meta, help};
 
 /// Where statements come from.
 enum Lines {
@@ -70,7 +70,7 @@ impl Lines {
 /// Runs the shell until `\q`, `quit` or end of input. `terminal` selects line editing.
 pub async fn run(
     ctx: &SessionContext,
-    rules: &[crate::packs::Rule],
+    rules: &[crate::detect::Rule],
     mut sink: Sink,
     terminal: bool,
 ) -> Result<()> {
@@ -91,9 +91,10 @@ pub async fn run(
         Lines::Plain(std::io::stdin().lock())
     };
     if terminal {
-        eprintln!(
-            "trailscope sql: tables cloudtrail, lambda_events, iam_events, signin_events, error_events. \\help for help, \\q to quit."
-        );
+        crate::progress::note(&format!(
+            "trailscope sql: tables {}. \\help for help, \\q to quit.",
+            table_names(ctx).join(", ")
+        ));
     }
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .context("listening for Ctrl-C")?;
@@ -113,7 +114,7 @@ pub async fn run(
                 Ok(Meta::Run(id, params)) => tokio::select! {
                     r = run_rule(ctx, rules, &id, &params, &sink, &mut out) => r,
                     _ = sigint.recv() => {
-                        eprintln!("cancelled");
+                        crate::progress::note("cancelled");
                         Ok(())
                     }
                 },
@@ -121,15 +122,22 @@ pub async fn run(
                     tokio::select! {
                         r = investigate(ctx, rules, &mut flagged, m, &mut out) => r,
                         _ = sigint.recv() => {
-                            eprintln!("cancelled");
+                            crate::progress::note("cancelled");
                             Ok(())
                         }
                     }
                 }
                 Ok(Meta::Packs(pack)) => {
                     let packs: Vec<String> = pack.into_iter().collect();
-                    crate::packs::select(rules.to_vec(), &packs, &[], crate::packs::Severity::Info)
-                        .and_then(|r| crate::cmd::packs::list(&mut out, &r))
+                    crate::detect::select(
+                        rules.to_vec(),
+                        &packs,
+                        &[],
+                        crate::detect::Severity::Info,
+                    )
+                    .and_then(|r| {
+                        crate::detect::report::write_rule_list(&mut out, &r, Format::Table)
+                    })
                 }
                 Ok(m) => command(ctx, m, &mut sink, &mut out).await,
                 Err(e) => Err(anyhow::anyhow!(e)),
@@ -138,7 +146,7 @@ pub async fn run(
             tokio::select! {
                 r = exec::run_sql(ctx, stmt, &sink, &mut out) => r,
                 _ = sigint.recv() => {
-                    eprintln!("cancelled");
+                    crate::progress::note("cancelled");
                     Ok(())
                 }
             }
@@ -156,19 +164,19 @@ pub async fn run(
 /// under it) and their findings are kept in `flagged`.
 async fn investigate(
     ctx: &SessionContext,
-    rules: &[crate::packs::Rule],
+    rules: &[crate::detect::Rule],
     flagged: &mut Option<Vec<crate::detect::Finding>>,
     m: Meta,
     out: &mut dyn Write,
 ) -> Result<()> {
-    use crate::cmd::timeline::{ViewFormat, write_summaries, write_timeline};
-    use crate::timeline::{self, Pivot};
+    use crate::investigate::render::{write_summaries, write_timeline, write_traces};
+    use crate::investigate::timeline::{self, Pivot};
     if flagged.is_none() && !matches!(m, Meta::Trace(_)) {
-        eprintln!("running the detections to mark what they flag (once per shell)…");
+        crate::progress::note("running the detections to mark what they flag (once per shell)…");
         let outcomes = crate::detect::run(
             ctx,
             rules.to_vec(),
-            &crate::packs::Overrides::default(),
+            &crate::detect::Overrides::default(),
             |_| {},
         )
         .await;
@@ -182,13 +190,13 @@ async fn investigate(
     let found: Vec<&crate::detect::Finding> = flagged.iter().flatten().collect();
     match m {
         Meta::Trace(what) => {
-            let traced = crate::cmd::trace::traces(ctx, &what).await?;
+            let traced = crate::investigate::trace::traces(ctx, &what).await?;
             if traced.is_empty() {
                 anyhow::bail!(
                     "nothing in the lake matches {what}: no key, ARN or principal id of that value"
                 );
             }
-            crate::cmd::trace::write_traces(out, &traced, crate::cmd::trace::TraceFormat::Table)?;
+            write_traces(out, &traced, Format::Table)?;
         }
         Meta::Timeline(kind, value) => {
             let pivot = match kind.as_str() {
@@ -199,12 +207,13 @@ async fn investigate(
             };
             let mut lines = timeline::timeline(ctx, &pivot, true).await?;
             timeline::mark(&mut lines, &found);
-            write_timeline(out, &lines, ViewFormat::Table)?;
+            write_timeline(out, &lines, Format::Table)?;
         }
         Meta::Summary(actor) => {
-            let mut all = timeline::summaries(ctx, actor.as_deref(), &found).await?;
+            let mut all =
+                crate::investigate::summary::summaries(ctx, actor.as_deref(), &found).await?;
             all.truncate(20);
-            write_summaries(out, &all, ViewFormat::Table)?;
+            write_summaries(out, &all, Format::Table)?;
         }
         _ => {}
     }
@@ -215,19 +224,19 @@ async fn investigate(
 /// `\run`: one rule over the session, findings as the detect table (or to `\o`'s file as JSON).
 async fn run_rule(
     ctx: &SessionContext,
-    rules: &[crate::packs::Rule],
+    rules: &[crate::detect::Rule],
     id: &str,
     params: &[String],
     sink: &Sink,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let selected = crate::packs::select(
+    let selected = crate::detect::select(
         rules.to_vec(),
         &[],
         &[id.to_owned()],
-        crate::packs::Severity::Info,
+        crate::detect::Severity::Info,
     )?;
-    let overrides = crate::packs::Overrides::parse(params)?;
+    let overrides = crate::detect::Overrides::parse(params)?;
     overrides.check(&selected)?;
     let started = std::time::Instant::now();
     let outcomes = crate::detect::run(ctx, selected, &overrides, |_| {}).await;
@@ -237,14 +246,13 @@ async fn run_rule(
     let took = started.elapsed();
     match &sink.file {
         Some(path) => {
-            let format = crate::report::FindingFormat::from_path(path)
-                .unwrap_or(crate::report::FindingFormat::Json);
+            let format = Format::from_path(path).unwrap_or(Format::Json);
             let mut file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
-            crate::report::write(&mut file, &outcomes, format, took)?;
-            eprintln!("findings written to {}", path.display());
+            crate::detect::report::write(&mut file, &outcomes, format, took)?;
+            crate::progress::note(&format!("findings written to {}", path.display()));
         }
-        None => crate::report::write(out, &outcomes, crate::report::FindingFormat::Table, took)?,
+        None => crate::detect::report::write(out, &outcomes, Format::Table, took)?,
     }
     out.flush()?;
     Ok(())
@@ -288,7 +296,7 @@ async fn command(
             .await
         }
         Meta::Functions => {
-            let docs = crate::functions::DOCS;
+            let docs = crate::query::functions::DOCS;
             let mut names: Vec<String> = docs.iter().map(|d| d.name.to_owned()).collect();
             let mut sigs: Vec<String> = docs.iter().map(|d| d.signature.to_owned()).collect();
             let mut about: Vec<String> = docs.iter().map(|d| d.about.to_owned()).collect();
@@ -308,7 +316,10 @@ async fn command(
         }
         Meta::Timing => {
             sink.timing = !sink.timing;
-            eprintln!("timing is {}", if sink.timing { "on" } else { "off" });
+            crate::progress::note(&format!(
+                "timing is {}",
+                if sink.timing { "on" } else { "off" }
+            ));
             Ok(())
         }
         Meta::Format(f) => {
@@ -317,14 +328,14 @@ async fn command(
         }
         Meta::Output(file) => {
             match &file {
-                Some(p) => eprintln!("results go to {}", p.display()),
-                None => eprintln!("results go to the screen"),
+                Some(p) => crate::progress::note(&format!("results go to {}", p.display())),
+                None => crate::progress::note("results go to the screen"),
             }
             sink.file = file;
             Ok(())
         }
         Meta::Help => {
-            writeln!(out, "{HELP}")?;
+            writeln!(out, "{}", help())?;
             Ok(())
         }
         // Handled by the loop, which knows the rules and Ctrl-C.
@@ -465,9 +476,27 @@ pub fn looks_secret(line: &str) -> bool {
     false
 }
 
+/// The tables and views of the session's catalog, by name.
+fn table_names(ctx: &SessionContext) -> Vec<String> {
+    let mut names: Vec<String> = ctx
+        .catalog_names()
+        .iter()
+        .filter_map(|c| ctx.catalog(c))
+        .flat_map(|cat| {
+            cat.schema_names()
+                .into_iter()
+                .filter(|s| s != "information_schema")
+                .filter_map(move |s| cat.schema(&s))
+                .flat_map(|s| s.table_names())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 fn helper_for(ctx: &SessionContext) -> ShellHelper {
-    let mut tables = vec![crate::session::TABLE.to_owned()];
-    tables.extend(crate::session::VIEWS.iter().map(|(n, _)| n.to_string()));
+    let tables = table_names(ctx);
     let mut functions: Vec<String> = ctx.state().scalar_functions().keys().cloned().collect();
     functions.extend(ctx.state().aggregate_functions().keys().cloned());
     functions.extend(ctx.state().window_functions().keys().cloned());

@@ -200,6 +200,16 @@ pub fn ymd(d: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
+/// The part of a key or path from its `AWSLogs/` segment on, with `/` separators: what stays
+/// the same between the bucket, a copied bucket and a local copy (`aws s3 sync`).
+pub fn layout_key(key: &str) -> String {
+    let key = key.replace('\\', "/");
+    match key.rfind("AWSLogs/") {
+        Some(at) if at == 0 || key[..at].ends_with('/') => key[at..].to_owned(),
+        _ => key.trim_start_matches("s3://").to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,8 +18,17 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use crate::batch::Hints;
 use layout::{Filters, ObjectKind};
+
+/// What the object's key says about where its records belong; used only when a record lacks
+/// recipientAccountId or awsRegion.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    /// Account from the key layout.
+    pub account: Option<String>,
+    /// Region from the key layout.
+    pub region: Option<String>,
+}
 
 /// A source as named on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]

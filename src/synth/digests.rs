@@ -215,7 +215,7 @@ pub fn sign_tree(root: &Path, cfg: &DigestConfig) -> Result<Vec<SignedDigest>> {
                 .with_context(|| format!("writing {}", path.display()))?;
             if cfg.sidecars {
                 let meta = json!({"signature": signature, "signature-algorithm": "SHA256withRSA"});
-                fs::write(crate::verify::store::sidecar(&path), meta.to_string())
+                fs::write(crate::lake::digests::sidecar(&path), meta.to_string())
                     .with_context(|| format!("writing the sidecar of {}", path.display()))?;
             }
             made.push(SignedDigest {

@@ -203,10 +203,10 @@ fn copy_beside(path: &Path, mark: &str, part: impl Fn(&[u8]) -> &[u8]) -> Result
 }
 
 fn count_records(gz: &[u8]) -> Result<usize> {
-    let text = crate::decode::decode(gz, u64::MAX).map_err(|e| anyhow::anyhow!("{e}"))?;
-    match crate::record::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))? {
-        crate::record::Content::Records(p) => Ok(p.records.len()),
-        crate::record::Content::Digest => Ok(0),
+    let text = crate::ingest::decode::decode(gz, u64::MAX).map_err(|e| anyhow::anyhow!("{e}"))?;
+    match crate::ingest::records::parse(&text).map_err(|e| anyhow::anyhow!("{e}"))? {
+        crate::ingest::records::Content::Records(p) => Ok(p.records.len()),
+        crate::ingest::records::Content::Digest => Ok(0),
     }
 }
 

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
 
-use super::check::{FoundDigest, Inputs, LogObject};
-use super::store::{self, DigestMeta};
+use super::judge::{FoundDigest, Inputs, LogObject};
 use super::{DigestName, FoundAt, layout_key};
+use crate::lake::digests::{self as store, DigestMeta};
 use crate::lake::manifest::{self, Entry, Status as EntryStatus};
 use crate::progress;
 use crate::source::layout::{Filters, ObjectKind};
@@ -316,7 +316,7 @@ async fn read_digests(
                 key: o.uri.clone(),
             },
         };
-        let content = crate::decode::decode(&bytes, 64 << 20)
+        let content = crate::ingest::decode::decode(&bytes, 64 << 20)
             .map(|c| c.into_owned())
             .map_err(|e| e.to_string());
         bar.inc(o.size.unwrap_or(0));

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use assert_cmd::Command;
 use serde_json::Value;
-use trailscope::ledger::Ledger;
+use trailscope::lake::ledger::Ledger;
 
 /// Runs `trailscope` with the given arguments, isolated from the developer's AWS setup.
 pub fn trailscope(args: &[&str]) -> Output {
@@ -114,7 +114,7 @@ pub fn restored(lake: &Path) -> Vec<(Value, String)> {
             let uris = batch.column_by_name("source_uri").unwrap();
             let uris = arrow::compute::cast(uris, &arrow::datatypes::DataType::Utf8).unwrap();
             let uris = uris.as_string::<i32>();
-            for (i, rec) in trailscope::restore::records(&batch)
+            for (i, rec) in trailscope::ingest::restore::records(&batch)
                 .unwrap()
                 .into_iter()
                 .enumerate()

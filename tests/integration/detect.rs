@@ -306,7 +306,7 @@ fn every_query_file_is_embedded_and_lints() {
             on_disk.push(std::fs::read_to_string(&f).unwrap());
         }
     }
-    let embedded: Vec<&str> = trailscope::packs::BUILTIN
+    let embedded: Vec<&str> = trailscope::detect::catalogue::BUILTIN
         .iter()
         .map(|(_, _, text)| *text)
         .collect();

@@ -20,10 +20,11 @@ fn source_records(dir: &Path) -> HashMap<String, Value> {
                 continue;
             }
             let bytes = std::fs::read(&p).unwrap();
-            let Ok(text) = trailscope::decode::decode(&bytes, u64::MAX) else {
+            let Ok(text) = trailscope::ingest::decode::decode(&bytes, u64::MAX) else {
                 continue;
             };
-            let Ok(trailscope::record::Content::Records(parsed)) = trailscope::record::parse(&text)
+            let Ok(trailscope::ingest::records::Content::Records(parsed)) =
+                trailscope::ingest::records::parse(&text)
             else {
                 continue;
             };

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
-use trailscope::packs::{self, Overrides};
+use trailscope::detect::Overrides;
 
 pub(crate) const ACCOUNT: &str = "111111111111";
 const OTHER: &str = "999999999999";
@@ -605,8 +605,10 @@ async fn run(id: &str, events: &[Ev], dir: &std::path::Path) -> Vec<trailscope::
         report.failures.is_empty(),
         "{id}: the fixture must ingest cleanly"
     );
-    let ctx = trailscope::session::open(&lake).await.expect("a session");
-    let rule = packs::builtin()
+    let ctx = trailscope::query::session::open(&lake)
+        .await
+        .expect("a session");
+    let rule = trailscope::detect::builtin()
         .expect("the built-in rules parse")
         .into_iter()
         .find(|r| r.id == id)
@@ -655,7 +657,7 @@ async fn every_rule_fires_on_its_positive_fixture_and_not_on_its_negative() {
             ));
         }
     }
-    let builtin: Vec<String> = packs::builtin()
+    let builtin: Vec<String> = trailscope::detect::builtin()
         .expect("rules parse")
         .into_iter()
         .map(|r| r.id)

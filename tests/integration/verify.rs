@@ -679,7 +679,7 @@ fn offline_verification_from_kept_digests_and_saved_keys() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 
     // A kept digest tampered with on disk is caught offline too.
-    let kept = trailscope::verify::store::digest_dir(lake.path())
+    let kept = trailscope::lake::digests::digest_dir(lake.path())
         .join(BUCKET)
         .join(&trail.digests[3].key);
     let mut v: Value = serde_json::from_slice(&gunzip(&fs::read(&kept).unwrap())).unwrap();
@@ -706,7 +706,7 @@ fn local_copies_verify_with_sidecars_and_name_missing_signatures_without() {
     assert!(text.contains("No lake at"), "{text}");
     // Without the sidecars, nothing says the digests were signed.
     for d in &trail.digests {
-        fs::remove_file(trailscope::verify::store::sidecar(&d.path)).unwrap();
+        fs::remove_file(trailscope::lake::digests::sidecar(&d.path)).unwrap();
     }
     let out = local(trail.keys());
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
@@ -825,7 +825,7 @@ fn public_keys_come_from_list_public_keys_and_are_saved() {
         trailscope::verify::PublicKeys::from_json(&fs::read_to_string(&saved).unwrap()).unwrap();
     assert!(saved.get("5a1e0f7e6d4c3b2a19081716151413aa").is_some());
     // The keys were kept beside the lake too: offline verification needs nothing more.
-    assert!(trailscope::verify::store::keys_path(lake.path()).exists());
+    assert!(trailscope::lake::digests::keys_path(lake.path()).exists());
     let out = trailscope(&["verify", "--lake", lake_dir, "--format", "json"]);
     // No digests were kept (no --keep-digests), so offline there is nothing to verify with.
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));

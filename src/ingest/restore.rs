@@ -13,8 +13,8 @@ use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
 use serde_json::{Map, Value};
 
-use crate::batch::format_time;
 use crate::schema::{self, Kind, RECORD_FIELDS, Spec};
+use crate::time::format_time;
 
 /// Turns every row of a lake batch back into its CloudTrail record.
 pub fn records(batch: &RecordBatch) -> Result<Vec<Value>> {
@@ -125,8 +125,8 @@ fn string_at(col: &ArrayRef, row: usize) -> Result<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::{Hints, convert};
-    use crate::record::{Content, parse};
+    use crate::ingest::records::{Content, parse};
+    use {crate::ingest::convert::convert, crate::source::Hints};
 
     /// Ingests text, restores it, and compares with the records as a JSON reader sees them.
     fn round_trip(text: &str) {

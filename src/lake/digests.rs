@@ -1,5 +1,5 @@
-//! Verification's files beside the lake: kept digests with their signature metadata, the saved
-//! public keys, and the latest verdicts as the `verification` table.
+//! Kept digests: CloudTrail digest files kept beside the lake with their signature metadata, the
+//! saved public keys, and where the latest verdicts (the `verification` table) live.
 //!
 //! ```text
 //! <lake>/_trailscope/digests/<bucket>/<key>                 digest, bytes as delivered
@@ -10,20 +10,18 @@
 //! The digest store is itself a local copy of the trail in the CloudTrail key layout, so
 //! `trailscope verify <lake>/_trailscope/digests` and `aws s3 sync` copies read the same way. The
 //! same `.metadata.json` sidecar beside a digest in any local copy supplies its signature (the
-//! output of `aws s3api head-object` works as is). This module does not judge anything.
+//! output of `aws s3api head-object` works as is). This module does not judge anything or
+//! build the verdicts; `crate::verify` does.
 
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use arrow::array::{Array, RecordBatch, StringArray};
 use serde::{Deserialize, Serialize};
 
-use super::check::Report;
-use crate::lake::META_DIR;
-use crate::schema;
+use super::META_DIR;
+use crate::source::layout::layout_key;
 
 /// Suffix of the file beside a digest that holds its S3 metadata.
 pub const SIDECAR: &str = ".metadata.json";
@@ -117,7 +115,7 @@ pub fn keep_digest(lake: &Path, meta: &DigestMeta, bytes: &[u8]) -> Result<bool>
     let key = meta.key.clone().unwrap_or_default();
     let rel = match &meta.bucket {
         Some(b) => format!("{b}/{key}"),
-        None => format!("_local/{}", super::layout_key(&key)),
+        None => format!("_local/{}", layout_key(&key)),
     };
     if rel.split('/').any(|s| s == ".." || s.is_empty()) {
         anyhow::bail!("{rel}: not a key that can be kept as a file");
@@ -140,99 +138,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
-    crate::lake::write_synced(&tmp, bytes)?;
+    super::write_synced(&tmp, bytes)?;
     fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
-}
-
-/// Stores the verdicts as the `verification` table, replacing the previous ones.
-pub fn write_results(lake: &Path, report: &Report) -> Result<PathBuf> {
-    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); schema::VERIFICATION_COLUMNS.len()];
-    let mut push = |row: [Option<String>; 9]| {
-        for (c, v) in cols.iter_mut().zip(row) {
-            c.push(v);
-        }
-    };
-    for d in &report.digests {
-        push([
-            Some("digest".into()),
-            Some(d.uri.clone()),
-            None,
-            Some(d.status.as_str().into()),
-            d.reason.clone(),
-            Some(d.uri.clone()),
-            Some(d.chain.clone()),
-            (!d.end_time.is_empty()).then(|| d.end_time.clone()),
-            Some(at.clone()),
-        ]);
-    }
-    for l in &report.logs {
-        let uris: Vec<Option<String>> = if l.source_uris.is_empty() {
-            vec![None]
-        } else {
-            l.source_uris.iter().cloned().map(Some).collect()
-        };
-        for u in uris {
-            push([
-                Some("log".into()),
-                Some(l.uri.clone()),
-                u,
-                Some(l.status.as_str().into()),
-                l.reason.clone(),
-                l.digest.clone(),
-                None,
-                None,
-                Some(at.clone()),
-            ]);
-        }
-    }
-    let arrays: Vec<Arc<dyn Array>> = cols
-        .into_iter()
-        .map(|c| Arc::new(StringArray::from(c)) as Arc<dyn Array>)
-        .collect();
-    let batch = RecordBatch::try_new(schema::verification_schema(), arrays)
-        .context("building the verification table")?;
-    let mut buf = Vec::new();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None)
-        .context("writing the verification table")?;
-    w.write(&batch).context("writing the verification table")?;
-    w.close().context("writing the verification table")?;
-    let path = results_path(lake);
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    write_atomic(&path, &buf)?;
-    Ok(path)
-}
-
-/// The latest verdict per lake `source_uri`, or `None` when the lake was never verified.
-pub fn load_statuses(lake: &Path) -> Result<Option<HashMap<String, String>>> {
-    let path = results_path(lake);
-    let file = match fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
-    };
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .with_context(|| format!("reading {}", path.display()))?;
-    let mut out = HashMap::new();
-    for batch in reader {
-        let batch = batch.with_context(|| format!("reading {}", path.display()))?;
-        let col = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .with_context(|| format!("{}: no text column {name}", path.display()))
-        };
-        let (uri, status) = (col("source_uri")?, col("status")?);
-        for i in 0..batch.num_rows() {
-            if uri.is_valid(i) {
-                out.insert(uri.value(i).to_owned(), status.value(i).to_owned());
-            }
-        }
-    }
-    Ok(Some(out))
 }
 
 #[cfg(test)]

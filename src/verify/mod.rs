@@ -1,4 +1,4 @@
-//! Evidence-integrity step (core): CloudTrail digest files, their signatures, their chain, and the
+//! Verify wing: CloudTrail digest files, their signatures, their chain, and the
 //! log files they list.
 //!
 //! Input: digest files (decompressed JSON bytes, where each was found, its `x-amz-meta-signature`),
@@ -8,18 +8,25 @@
 //! `digestEndTime \n digestS3Bucket/digestS3Object \n hex(SHA-256(digest bytes)) \n
 //! previousDigestSignature` (a JSON null written `null`).
 //!
-//! This module does not fetch anything or print: [`gather`] finds digests and log files,
-//! [`check`] judges them, [`store`] keeps digests and results beside the lake, [`keys`] gets
-//! CloudTrail's public keys, and the `verify` command reports.
+//! This module holds the digest file, its name and the checks of one digest and one link;
+//! [`signature`] decodes CloudTrail's public keys and checks signatures, [`gather`] finds digests
+//! and log files, [`judge`] judges them together, [`results`] stores the verdicts as the
+//! `verification` table (the kept digests themselves are the lake's: `crate::lake::digests`),
+//! [`keys`] gets CloudTrail's public keys, and the `verify` command reports. Nothing here prints.
 
-pub mod check;
 pub mod gather;
+pub mod judge;
 pub mod keys;
-pub mod store;
+pub mod results;
+pub mod signature;
+
+pub use crate::source::layout::layout_key;
+pub use crate::time::delivery_time;
+pub use signature::{KeyEntry, PublicKeys, base64_encode, pkcs1_public_key, signature_valid};
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
@@ -86,166 +93,6 @@ pub fn data_signing_string(
         hex::encode(Sha256::digest(digest_bytes)),
         previous_signature.unwrap_or("null")
     )
-}
-
-/// Decodes a public key in any encoding AWS returns (DER PKCS#1 RSAPublicKey or
-/// SubjectPublicKeyInfo, raw or base64) to DER PKCS#1, which the verifier takes.
-pub fn pkcs1_public_key(value: &[u8]) -> Result<Vec<u8>> {
-    let der = if value.first() == Some(&0x30) {
-        value.to_vec()
-    } else {
-        let text: Vec<u8> = value
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        base64_decode(&text).context("the public key is neither DER nor base64")?
-    };
-    // SEQUENCE { SEQUENCE { algorithm… }, BIT STRING } is SubjectPublicKeyInfo; SEQUENCE {
-    // INTEGER, INTEGER } is already PKCS#1.
-    let (tag, body, _) = der_element(&der).context("the public key is not DER")?;
-    if tag != 0x30 {
-        bail!("the public key is not a DER SEQUENCE");
-    }
-    let (first, _, rest) = der_element(body).context("the public key is not DER")?;
-    match first {
-        0x02 => Ok(der),
-        0x30 => {
-            let (bits, key, _) = der_element(rest).context("no BIT STRING in the public key")?;
-            if bits != 0x03 || key.first() != Some(&0) {
-                bail!("unexpected SubjectPublicKeyInfo layout");
-            }
-            Ok(key[1..].to_vec())
-        }
-        other => bail!("unexpected DER tag {other:#x} in the public key"),
-    }
-}
-
-/// One DER element: (tag, contents, the bytes after it).
-fn der_element(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *der.first()?;
-    let first = *der.get(1)?;
-    let (len, header) = if first < 0x80 {
-        (first as usize, 2)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let len = der
-            .get(2..2 + n)?
-            .iter()
-            .fold(0usize, |a, b| (a << 8) | *b as usize);
-        (len, 2 + n)
-    };
-    let body = der.get(header..header + len)?;
-    Some((tag, body, &der[header + len..]))
-}
-
-fn base64_decode(text: &[u8]) -> Result<Vec<u8>> {
-    use base64::Engine as _;
-    Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
-}
-
-/// Base64 of a DER key, as `aws cloudtrail list-public-keys` prints it.
-pub fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// Whether `signature_hex` is a valid SHA256withRSA (PKCS#1 v1.5) signature of `message` by the
-/// DER PKCS#1 `public_key`.
-pub fn signature_valid(public_key: &[u8], message: &[u8], signature_hex: &str) -> Result<bool> {
-    let signature = hex::decode(signature_hex.trim()).context("the signature is not hex")?;
-    let key = ring::signature::UnparsedPublicKey::new(
-        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-        public_key,
-    );
-    Ok(key.verify(message, &signature).is_ok())
-}
-
-/// CloudTrail public keys by fingerprint, from the JSON `aws cloudtrail list-public-keys` prints
-/// (or from ListPublicKeys itself, see [`keys`]).
-#[derive(Debug, Default, Clone)]
-pub struct PublicKeys {
-    by_fingerprint: BTreeMap<String, Vec<u8>>,
-    list: Vec<KeyEntry>,
-}
-
-#[derive(Deserialize, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct KeyList {
-    public_key_list: Vec<KeyEntry>,
-}
-
-/// One key as `list-public-keys` prints it: the value base64, the times RFC 3339.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct KeyEntry {
-    /// The key, base64 of DER.
-    pub value: String,
-    /// Start of the key's validity.
-    #[serde(default)]
-    pub validity_start_time: Option<String>,
-    /// End of the key's validity.
-    #[serde(default)]
-    pub validity_end_time: Option<String>,
-    /// Its fingerprint, as digests name it.
-    pub fingerprint: String,
-}
-
-impl PublicKeys {
-    /// Parses `{"PublicKeyList":[{"Value","ValidityStartTime","ValidityEndTime","Fingerprint"}]}`.
-    pub fn from_json(text: &str) -> Result<PublicKeys> {
-        let list: KeyList = serde_json::from_str(text)
-            .context("not the JSON of `aws cloudtrail list-public-keys` (PublicKeyList)")?;
-        let mut keys = PublicKeys::default();
-        for k in list.public_key_list {
-            keys.add(k)?;
-        }
-        Ok(keys)
-    }
-
-    /// Adds one key (a fingerprint already present is kept once).
-    pub fn add(&mut self, entry: KeyEntry) -> Result<()> {
-        let der = pkcs1_public_key(entry.value.as_bytes())
-            .with_context(|| format!("the public key {}", entry.fingerprint))?;
-        let fp = entry.fingerprint.to_ascii_lowercase();
-        if self.by_fingerprint.insert(fp, der).is_none() {
-            self.list.push(entry);
-        }
-        Ok(())
-    }
-
-    /// The same JSON `aws cloudtrail list-public-keys` prints.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(&KeyList {
-            public_key_list: self.list.clone(),
-        })
-        .unwrap_or_default()
-    }
-
-    /// The keys, as listed.
-    pub fn entries(&self) -> &[KeyEntry] {
-        &self.list
-    }
-
-    /// How many keys.
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    /// The DER PKCS#1 key with this fingerprint.
-    pub fn get(&self, fingerprint: &str) -> Option<&[u8]> {
-        self.by_fingerprint
-            .get(&fingerprint.to_ascii_lowercase())
-            .map(Vec::as_slice)
-    }
 }
 
 /// What checking one digest found.
@@ -371,9 +218,9 @@ pub fn check_link(digest: &DigestFile, previous: &BTreeMap<String, (&[u8], &str)
 /// decompressed bytes of its one gzip stream (a plain JSON file is hashed as it is). A broken
 /// stream, or anything after its end, is an error: the AWS CLI once hashed only the first member
 /// and accepted whatever followed.
-pub fn content_sha256(bytes: &[u8]) -> Result<String, crate::decode::DecodeError> {
+pub fn content_sha256(bytes: &[u8]) -> Result<String, crate::ingest::decode::DecodeError> {
     let mut hasher = Sha256::new();
-    crate::decode::decode_stream(bytes, |piece| hasher.update(piece))?;
+    crate::ingest::decode::decode_stream(bytes, |piece| hasher.update(piece))?;
     Ok(hex::encode(hasher.finalize()))
 }
 
@@ -421,9 +268,7 @@ impl DigestName {
 
     /// The end of the period, as a time.
     pub fn end_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        chrono::NaiveDateTime::parse_from_str(&self.end, "%Y%m%dT%H%M%SZ")
-            .ok()
-            .map(|t| t.and_utc())
+        crate::time::digest_end_time(&self.end)
     }
 
     /// The chain this digest belongs to: one per account, region and trail.
@@ -432,31 +277,11 @@ impl DigestName {
     }
 }
 
-/// When a log file was delivered, from its name (`…_20240305T1405Z_…`), to the minute.
-pub fn delivery_time(key: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    let name = key.rsplit(['/', '\\']).next()?;
-    name.split('_').find_map(|p| {
-        chrono::NaiveDateTime::parse_from_str(p, "%Y%m%dT%H%MZ")
-            .ok()
-            .map(|t| t.and_utc())
-    })
-}
-
-/// The part of a key or path from its `AWSLogs/` segment on, with `/` separators: what stays
-/// the same between the bucket, a copied bucket and a local copy (`aws s3 sync`).
-pub fn layout_key(key: &str) -> String {
-    let key = key.replace('\\', "/");
-    match key.rfind("AWSLogs/") {
-        Some(at) if at == 0 || key[..at].ends_with('/') => key[at..].to_owned(),
-        _ => key.trim_start_matches("s3://").to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SPKI: &[u8] = include_bytes!("../tests/fixtures/digest-test-key.spki.der");
+    const SPKI: &[u8] = include_bytes!("../../tests/fixtures/digest-test-key.spki.der");
 
     fn sign(message: &str) -> String {
         crate::synth::digests::DigestConfig::test("b", "t", false, true)
@@ -520,27 +345,6 @@ mod tests {
             data_signing_string("a", "b", "c", b"abc", None),
             "a\nb/c\nba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\nnull"
         );
-    }
-
-    #[test]
-    fn keys_decode_from_every_encoding_aws_uses() {
-        let pkcs1 = pkcs1_public_key(SPKI).unwrap();
-        assert_eq!(
-            pkcs1_public_key(&pkcs1).unwrap(),
-            pkcs1,
-            "PKCS#1 passes through"
-        );
-        assert_eq!(
-            pkcs1_public_key(b64(SPKI).as_bytes()).unwrap(),
-            pkcs1,
-            "base64 SPKI"
-        );
-        assert_eq!(
-            pkcs1_public_key(b64(&pkcs1).as_bytes()).unwrap(),
-            pkcs1,
-            "base64 PKCS#1"
-        );
-        assert!(pkcs1_public_key(b"not a key!").is_err());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! by severity, most severe first and in time order within a group, then lists them once more in
 //! time order (the story), then one line per pack; the machine formats list findings in time order.
 //!
+//! The rule listings of `packs list`, `packs show` and the shell's `\packs` are written here too.
+//!
 //! This module does not run rules or decide the exit status.
 
 use std::collections::BTreeMap;
@@ -14,63 +16,24 @@ use anyhow::Result;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::detect::{Finding, Outcome, findings};
-use crate::packs::Severity;
-
-/// How findings are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum FindingFormat {
-    /// Grouped by severity, with evidence and a per-pack summary.
-    #[default]
-    Table,
-    /// One JSON array of findings.
-    Json,
-    /// One JSON finding per line.
-    Ndjson,
-    /// Comma-separated values with a header row; lists joined with spaces.
-    Csv,
-    /// SARIF 2.1.0, for code-scanning and SIEM pipelines.
-    Sarif,
-}
-
-impl FindingFormat {
-    /// The format a file name's extension asks for.
-    pub fn from_path(path: &std::path::Path) -> Option<FindingFormat> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "json" => Some(FindingFormat::Json),
-            "ndjson" | "jsonl" => Some(FindingFormat::Ndjson),
-            "csv" => Some(FindingFormat::Csv),
-            "sarif" => Some(FindingFormat::Sarif),
-            "txt" => Some(FindingFormat::Table),
-            _ => None,
-        }
-    }
-}
+use super::rule::{Rule, Severity};
+use super::run::{Finding, Outcome, findings};
+use crate::query::output::{Format, write_records};
 
 /// Writes the findings of `outcomes` in `format`. `took` is the run's wall time, for the table's
 /// last line.
 pub fn write(
     out: &mut dyn Write,
     outcomes: &[Outcome],
-    format: FindingFormat,
+    format: Format,
     took: std::time::Duration,
 ) -> Result<()> {
     match format {
-        FindingFormat::Table => table(out, outcomes, took),
-        FindingFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &findings(outcomes))?;
-            writeln!(out)?;
-            Ok(())
+        Format::Table => table(out, outcomes, took),
+        Format::Json | Format::Ndjson | Format::Csv => {
+            write_records(out, &findings(outcomes), format)
         }
-        FindingFormat::Ndjson => {
-            for f in findings(outcomes) {
-                serde_json::to_writer(&mut *out, f)?;
-                writeln!(out)?;
-            }
-            Ok(())
-        }
-        FindingFormat::Csv => csv(out, outcomes),
-        FindingFormat::Sarif => {
+        Format::Sarif => {
             serde_json::to_writer_pretty(&mut *out, &sarif(outcomes))?;
             writeln!(out)?;
             Ok(())
@@ -229,45 +192,6 @@ fn shorten(items: &[String]) -> String {
     if s.is_empty() { "-".into() } else { s }
 }
 
-fn csv(out: &mut dyn Write, outcomes: &[Outcome]) -> Result<()> {
-    writeln!(
-        out,
-        "rule_id,title,severity,mitre,pack,first_seen,last_seen,account,region,actor,actor_arn,event_count,eventids,source_uris,summary,evidence"
-    )?;
-    for f in findings(outcomes) {
-        let fields = [
-            f.rule_id.clone(),
-            f.title.clone(),
-            f.severity.to_string(),
-            f.mitre.join(" "),
-            f.pack.clone(),
-            f.first_seen.clone(),
-            f.last_seen.clone(),
-            f.account.clone(),
-            f.region.clone(),
-            f.actor.clone(),
-            f.actor_arn.clone(),
-            f.event_count.to_string(),
-            f.eventids.join(" "),
-            f.source_uris.join(" "),
-            f.summary.clone(),
-            f.evidence.clone(),
-        ];
-        let line: Vec<String> = fields.iter().map(|v| csv_field(v)).collect();
-        writeln!(out, "{}", line.join(","))?;
-    }
-    Ok(())
-}
-
-/// One CSV field, quoted when it holds a comma, quote or line break.
-pub(crate) fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_owned()
-    }
-}
-
 /// SARIF level of a severity.
 fn level(s: Severity) -> &'static str {
     match s {
@@ -376,4 +300,55 @@ pub fn sarif(outcomes: &[Outcome]) -> Value {
             "results": results,
         }],
     })
+}
+/// The rules as `packs list` and the shell's `\packs` print them: a table, or every header
+/// field and the SQL in a machine format.
+pub fn write_rule_list(out: &mut dyn Write, rules: &[Rule], format: Format) -> Result<()> {
+    if format != Format::Table {
+        return write_records(out, rules, format);
+    }
+    let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    writeln!(
+        out,
+        "{:<width$}  {:<8}  {:<8}  {:<16}  title",
+        "id", "severity", "pack", "mitre"
+    )?;
+    for r in rules {
+        writeln!(
+            out,
+            "{:<width$}  {:<8}  {:<8}  {:<16}  {}",
+            r.id,
+            r.severity.as_str(),
+            r.pack,
+            r.mitre.join(","),
+            r.title
+        )?;
+    }
+    writeln!(out, "({} rules)", rules.len())?;
+    Ok(())
+}
+
+/// One rule in full, as `packs show` and the shell's `\packs ID` print it.
+pub fn write_rule(out: &mut dyn Write, r: &Rule) -> Result<()> {
+    writeln!(out, "id:              {}", r.id)?;
+    writeln!(out, "title:           {}", r.title)?;
+    writeln!(out, "severity:        {}", r.severity)?;
+    writeln!(out, "pack:            {} ({})", r.pack, r.origin)?;
+    writeln!(out, "mitre:           {}", r.mitre.join(", "))?;
+    writeln!(out, "description:     {}", r.description)?;
+    if !r.false_positives.is_empty() {
+        writeln!(out, "false positives: {}", r.false_positives)?;
+    }
+    for reference in &r.references {
+        writeln!(out, "reference:       {reference}")?;
+    }
+    for p in &r.params {
+        writeln!(
+            out,
+            "param:           {} = {}  ({}; override with --param {}.{}=VALUE)",
+            p.name, p.default, p.about, r.id, p.name
+        )?;
+    }
+    writeln!(out, "\n{};", r.sql)?;
+    Ok(())
 }

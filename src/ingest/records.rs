@@ -17,7 +17,7 @@ use std::borrow::Cow;
 
 use serde_json::value::RawValue;
 
-use crate::jsontext::{self, Members};
+use crate::ingest::jsontext::{self, Members};
 
 /// One record's JSON text: borrowed from the object, or owned when it was unwrapped from a
 /// lookup-events `CloudTrailEvent` string. The text is not yet checked to be valid JSON: the
@@ -412,7 +412,7 @@ mod tests {
         let Content::Records(p) = parse(text.as_bytes()).unwrap() else {
             panic!()
         };
-        let c = crate::batch::convert(&p.records, "u", &crate::batch::Hints::default());
+        let c = crate::ingest::convert::convert(&p.records, "u", &crate::source::Hints::default());
         assert_eq!(c.parts[0].batch.num_rows(), 1);
         assert!(
             c.bad[0].reason.starts_with("not valid JSON"),

@@ -3,8 +3,8 @@
 //! Input: a lake directory. Output: a `SessionContext` with the table `cloudtrail` (the
 //! hive-partitioned Parquet, with `account`, `region` and `day` as columns, so filters on them
 //! prune files and filters on `eventtime` prune row groups), the views of `queries/views/`, the
-//! JSON functions of `datafusion-functions-json` and trailscope's own (`functions`). [`check_read_only`] refuses statements
-//! that would write anywhere or read files and URLs through SQL.
+//! JSON functions of `datafusion-functions-json` and trailscope's own (`functions`). Statements are checked by
+//! [`super::readonly`] before they run.
 //!
 //! This module does not print results; `output` does.
 
@@ -19,39 +19,20 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 
-use crate::functions::{self, athena::AthenaBooleans};
 use crate::lake::META_DIR;
+use crate::query::functions::{self, athena::AthenaBooleans};
 use crate::schema::{self, PARTITION_COLUMNS, TABLE_DIR};
 
 /// The table name of the lake's events.
 pub const TABLE: &str = "cloudtrail";
 
-/// The views of `queries/views/`, embedded: (name, SQL of the view's query).
-pub const VIEWS: &[(&str, &str)] = &[
-    (
-        "lambda_events",
-        include_str!("../queries/views/lambda_events.sql"),
-    ),
-    (
-        "iam_events",
-        include_str!("../queries/views/iam_events.sql"),
-    ),
-    (
-        "signin_events",
-        include_str!("../queries/views/signin_events.sql"),
-    ),
-    (
-        "error_events",
-        include_str!("../queries/views/error_events.sql"),
-    ),
-];
+include!(concat!(env!("OUT_DIR"), "/views.rs"));
 
 /// Which events of the lake a session sees; everything by default.
 #[derive(Debug, Clone, Copy, Default)]
@@ -103,7 +84,7 @@ pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
         .with_schema(schema::file_schema());
     let table = ListingTable::try_new(config).context("opening the cloudtrail table")?;
     let ctx = finish(ctx, Arc::new(table), scope).await?;
-    let results = crate::verify::store::results_path(lake);
+    let results = crate::lake::digests::results_path(lake);
     if results.is_file() {
         ctx.deregister_table(schema::VERIFICATION_TABLE)
             .context("replacing the verification table")?;
@@ -182,8 +163,6 @@ async fn finish(
     };
     ctx.register_table(TABLE, provider)
         .context("registering the cloudtrail table")?;
-    ctx.register_table(crate::chains::TABLE, Arc::new(crate::chains::ChainsTable))
-        .context("registering the credential_chains table")?;
     // Empty until `verify` stores verdicts; open_scoped replaces it with them.
     let empty = MemTable::try_new(schema::verification_schema(), vec![vec![]])
         .context("creating the verification table")?;
@@ -199,31 +178,4 @@ async fn finish(
             .with_context(|| format!("defining the view {name}"))?;
     }
     Ok(ctx)
-}
-
-/// Refuses plans that could change the lake or reach outside it: DML (INSERT, UPDATE, DELETE,
-/// COPY), external tables (which read arbitrary files), and statements such as SET. Views and
-/// in-memory tables of the session are allowed.
-pub fn check_read_only(plan: &LogicalPlan) -> Result<()> {
-    match plan {
-        LogicalPlan::Dml(_) | LogicalPlan::Copy(_) => bail!(
-            "this shell is read-only toward the evidence: INSERT, UPDATE, DELETE and COPY are refused; \
-             use --output FILE (or \\o FILE) to save results"
-        ),
-        LogicalPlan::Ddl(DdlStatement::CreateExternalTable(_)) => bail!(
-            "CREATE EXTERNAL TABLE is refused: SQL reads only the lake; ingest other logs with `trailscope ingest`"
-        ),
-        LogicalPlan::Ddl(
-            DdlStatement::CreateView(_)
-            | DdlStatement::CreateMemoryTable(_)
-            | DdlStatement::DropView(_),
-        ) => Ok(()),
-        LogicalPlan::Ddl(DdlStatement::DropTable(d)) if d.name.table() != TABLE => Ok(()),
-        LogicalPlan::Ddl(other) => bail!(
-            "{} is refused: this shell only reads the lake (session views and tables are allowed)",
-            other.name()
-        ),
-        LogicalPlan::Statement(s) => bail!("{} statements are refused in this shell", s.name()),
-        _ => Ok(()),
-    }
 }

@@ -6,7 +6,7 @@
 //! IAM user's long-term key, root, a SAML or web identity, a service), or the key whose issuing
 //! event is not in the lake (a missing link, named and never guessed). Walks stop on cycles.
 //!
-//! This module does not print; `cmd::trace` does. The SQL table `credential_chains` is built
+//! This module does not print; [`super::render`] does. The SQL table `credential_chains` is built
 //! from the same functions ([`table`]).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,10 +16,10 @@ use anyhow::{Context, Result};
 use datafusion::arrow::array::{
     Array, ArrayRef, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
 
-use crate::exec::text_column;
+use crate::query::columns::text_column;
+use crate::schema;
 use serde::Serialize;
 
 /// One credential-issuing event.
@@ -425,7 +425,7 @@ pub async fn table(ctx: &SessionContext) -> Result<RecordBatch> {
         .collect();
     arrays.push(Arc::new(Int64Array::from(depth)));
     arrays.push(Arc::new(chain.finish()));
-    Ok(RecordBatch::try_new(chains_schema(), arrays)?)
+    Ok(RecordBatch::try_new(schema::chains_schema(), arrays)?)
 }
 
 /// The `credential_chains` table: computed from the lake when a query reads it.
@@ -433,41 +433,20 @@ pub async fn table(ctx: &SessionContext) -> Result<RecordBatch> {
 pub struct ChainsTable;
 
 /// The name of the table in every session.
-pub const TABLE: &str = "credential_chains";
+pub const TABLE: &str = schema::CHAINS_TABLE;
 
-fn chains_schema() -> datafusion::arrow::datatypes::SchemaRef {
-    let names = [
-        "access_key",
-        "issued_by",
-        "issue_eventid",
-        "issue_time",
-        "issue_account",
-        "issue_source_ip",
-        "issue_user_agent",
-        "source_identity",
-        "session_arn",
-        "parent_key",
-        "origin_type",
-        "origin",
-        "origin_key",
-    ];
-    let mut fields: Vec<Field> = names
-        .iter()
-        .map(|n| Field::new(*n, DataType::Utf8, true))
-        .collect();
-    fields.push(Field::new("depth", DataType::Int64, false));
-    fields.push(Field::new(
-        "chain",
-        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-        true,
-    ));
-    Arc::new(Schema::new(fields))
+/// Adds the `credential_chains` table to a session (every session has it: see
+/// `cmd::args::open_session`).
+pub fn register(ctx: &SessionContext) -> Result<()> {
+    ctx.register_table(TABLE, Arc::new(ChainsTable))
+        .context("registering the credential_chains table")?;
+    Ok(())
 }
 
 #[async_trait::async_trait]
 impl datafusion::catalog::TableProvider for ChainsTable {
     fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
-        chains_schema()
+        schema::chains_schema()
     }
 
     fn table_type(&self) -> datafusion::logical_expr::TableType {
@@ -493,7 +472,8 @@ impl datafusion::catalog::TableProvider for ChainsTable {
         let batch = table(&ctx)
             .await
             .map_err(|e| datafusion::error::DataFusionError::Execution(format!("{e:#}")))?;
-        let mem = datafusion::datasource::MemTable::try_new(chains_schema(), vec![vec![batch]])?;
+        let mem =
+            datafusion::datasource::MemTable::try_new(schema::chains_schema(), vec![vec![batch]])?;
         mem.scan(state, projection, filters, limit).await
     }
 }

@@ -107,6 +107,18 @@ impl Status {
             Status::Unverified => "unverified",
         }
     }
+
+    /// Reads a stored verdict's name back.
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Valid,
+            Status::Invalid,
+            Status::Missing,
+            Status::Unverified,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
 }
 
 /// The verdict on one digest.

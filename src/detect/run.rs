@@ -1,11 +1,11 @@
 //! Detect step: runs detection rules in one query session and collects their findings.
 //!
-//! Input: a session over the lake ([`crate::session`]) and the selected [`Rule`]s. Output: one
+//! Input: a session over the lake ([`crate::query::session`]) and the selected [`Rule`]s. Output: one
 //! [`Outcome`] per rule, holding its [`Finding`]s or the error that stopped it. Rules run a few
 //! at a time over the same session, so the lake's file listing and metadata are read once; a
 //! rule that fails is reported and the others go on.
 //!
-//! This module does not print; `report` does.
+//! This module does not print; [`super::report`] does.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,11 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::packs::{FINDING_COLUMNS, Overrides, Rule, Severity, finding_type};
+use std::collections::HashMap;
+
+use super::rule::{FINDING_COLUMNS, Overrides, Rule, Severity, finding_type};
+use crate::verify::judge::Status;
+use crate::verify::results::Evidence;
 
 /// One finding: a rule's row, with the rule's identity attached.
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +60,7 @@ pub struct Finding {
     /// Whether the objects the evidence came from are proven by CloudTrail's signed digests:
     /// `verified` (all of them), `invalid` (one was changed, or its digest is bad), or
     /// `unverified` (not all covered by a valid digest, or never verified).
-    pub evidence: String,
+    pub evidence: Evidence,
 }
 
 /// What running one rule gave.
@@ -116,12 +120,12 @@ pub async fn run_rule(
     let df = ctx
         .sql(&sql)
         .await
-        .map_err(|e| crate::exec::explain(&e.to_string()))
+        .map_err(|e| crate::query::explain::explain(&e.to_string()))
         .with_context(|| format!("planning rule {} ({})", rule.id, rule.origin))?;
     let batches = df
         .collect()
         .await
-        .map_err(|e| anyhow!("{}", crate::exec::explain(&e.to_string())))
+        .map_err(|e| anyhow!("{}", crate::query::explain::explain(&e.to_string())))
         .with_context(|| format!("running rule {} ({})", rule.id, rule.origin))?;
     let mut findings = Vec::new();
     for batch in &batches {
@@ -207,40 +211,22 @@ fn read_findings(rule: &Rule, batch: &RecordBatch) -> Result<Vec<Finding>> {
             eventids: list("eventids", row),
             source_uris: list("source_uris", row),
             summary: text("summary", row),
-            evidence: EVIDENCE_UNVERIFIED.to_owned(),
+            evidence: Evidence::Unverified,
         })
         .collect())
 }
 
-/// `evidence` of a finding none of whose objects a valid digest covers.
-pub const EVIDENCE_UNVERIFIED: &str = "unverified";
-
-/// Marks each finding by the latest verification of the objects it came from (`statuses`:
-/// `source_uri` → `valid` | `invalid` | `missing` | `unverified`, from the `verification`
-/// table). Without a verification every finding stays `unverified`.
-pub fn mark_evidence(
-    outcomes: &mut [Outcome],
-    statuses: Option<&std::collections::HashMap<String, String>>,
-) {
-    let Some(statuses) = statuses else { return };
+/// Marks each finding by the latest verification of the objects it came from (`verdicts`, by
+/// `source_uri`, from the `verification` table). Without a verification every finding stays
+/// unverified.
+pub fn mark_evidence(outcomes: &mut [Outcome], verdicts: Option<&HashMap<String, Status>>) {
+    let Some(verdicts) = verdicts else { return };
     for o in outcomes {
         let Ok(findings) = &mut o.result else {
             continue;
         };
         for f in findings {
-            let of = |u: &String| statuses.get(u).map(String::as_str).unwrap_or("unverified");
-            f.evidence = if f
-                .source_uris
-                .iter()
-                .any(|u| matches!(of(u), "invalid" | "missing"))
-            {
-                "invalid"
-            } else if !f.source_uris.is_empty() && f.source_uris.iter().all(|u| of(u) == "valid") {
-                "verified"
-            } else {
-                EVIDENCE_UNVERIFIED
-            }
-            .to_owned();
+            f.evidence = Evidence::of(&f.source_uris, verdicts);
         }
     }
 }

@@ -201,11 +201,11 @@ fn timestamps(v: &ColumnarValue, rows: usize) -> Result<TimestampMicrosecondArra
 /// ISO-8601 with or without an offset (a missing one means UTC), `T` or space between.
 fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
-    if let Some((t, _)) = crate::batch::parse_time(s) {
+    if let Some((t, _)) = crate::time::parse_time(s) {
         return Some(t);
     }
     let with_t = s.replacen(' ', "T", 1);
-    if let Some((t, _)) = crate::batch::parse_time(&with_t) {
+    if let Some((t, _)) = crate::time::parse_time(&with_t) {
         return Some(t);
     }
     for fmt in [

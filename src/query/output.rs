@@ -1,9 +1,14 @@
-//! Output: query results as an aligned table, CSV, JSON or JSON lines, or into a file.
+//! Output: the one output format of every command, and its writers: query results as an aligned
+//! table, CSV, JSON or JSON lines, or into a file; and any command's typed records (findings,
+//! timeline lines, summaries, chains, rules) as JSON, JSON lines or CSV.
 //!
-//! Input: a stream of record batches. Output: text on a writer. CSV and JSON lines stream batch by
+//! Input: a stream of record batches, or records that serialize. Output: text on a writer. CSV and JSON lines stream batch by
 //! batch, so a large result is never held in memory to be printed; the table and the JSON array
 //! are built from what they are given. Nested values (structs, lists) are written as JSON text in
-//! CSV and in table cells. One [`Format`] serves `--format`, the shell's `\format` and reports.
+//! CSV and in table cells. One [`Format`] serves every `--format`, the shell's `\format` and
+//! the reports; a command that has no use for a format refuses it when the command line is parsed
+//! ([`Format::parser`]). The table for reading is each command's own; the machine formats of
+//! typed records are written here, once ([`write_records`]).
 //!
 //! This module does not run queries; the session and the commands do.
 
@@ -18,18 +23,174 @@ use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
 use std::sync::Arc;
 
-/// How results are written.
+/// How results are written, by every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
-    /// An aligned table, long values cut to --max-width, with the row count.
+    /// Aligned for reading (each command's own layout).
     #[default]
     Table,
-    /// Comma-separated values with a header row.
+    /// Comma-separated values with a header row; lists of plain values joined with spaces,
+    /// anything more nested as JSON text.
     Csv,
-    /// One JSON array of objects.
+    /// One JSON array.
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// SARIF 2.1.0, for code-scanning and SIEM pipelines (findings only).
+    Sarif,
+}
+
+impl Format {
+    /// The formats of everything but findings.
+    pub const RECORDS: &[Format] = &[Format::Table, Format::Csv, Format::Json, Format::Ndjson];
+
+    /// The formats of findings.
+    pub const FINDINGS: &[Format] = &[
+        Format::Table,
+        Format::Csv,
+        Format::Json,
+        Format::Ndjson,
+        Format::Sarif,
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Sarif => "sarif",
+        }
+    }
+
+    /// A `--format` parser that offers (and accepts) only `allowed`, so `--help` lists what the
+    /// command can write and a wrong choice is refused before any work.
+    pub fn parser(
+        allowed: &'static [Format],
+    ) -> impl clap::builder::TypedValueParser<Value = Format> {
+        use clap::builder::TypedValueParser;
+        clap::builder::PossibleValuesParser::new(allowed.iter().map(|f| {
+            let help = match f {
+                Format::Table => "aligned for reading",
+                Format::Csv => "comma-separated values with a header row",
+                Format::Json => "one JSON array",
+                Format::Ndjson => "one JSON object per line",
+                Format::Sarif => "SARIF 2.1.0",
+            };
+            let value = clap::builder::PossibleValue::new(f.name()).help(help);
+            // `verify` printed "text" before every command shared one format.
+            match f {
+                Format::Table => value.alias("text"),
+                _ => value,
+            }
+        }))
+        .map(|s| match s.as_str() {
+            "text" => Format::Table,
+            _ => <Format as clap::ValueEnum>::from_str(&s, true).unwrap_or_default(),
+        })
+    }
+
+    /// The format a file name's extension asks for.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "csv" => Some(Format::Csv),
+            "sarif" => Some(Format::Sarif),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
+    }
+}
+
+/// Writes typed records in a machine format: JSON (an indented array), NDJSON (one object per
+/// line) or CSV (a header from the first record's fields, in their declared order). `Table` and
+/// `Sarif` are each caller's own and are refused here.
+pub fn write_records<T: serde::Serialize>(
+    out: &mut dyn Write,
+    items: &[T],
+    format: Format,
+) -> Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, items)?;
+            writeln!(out)?;
+        }
+        Format::Ndjson => {
+            for item in items {
+                serde_json::to_writer(&mut *out, item)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Csv => {
+            let mut header_written = false;
+            for item in items {
+                let text = serde_json::to_string(item)?;
+                let Ordered(fields) = serde_json::from_str(&text)
+                    .context("a CSV record must serialize as an object")?;
+                if !header_written {
+                    let names: Vec<String> = fields.iter().map(|(k, _)| csv_field(k)).collect();
+                    writeln!(out, "{}", names.join(","))?;
+                    header_written = true;
+                }
+                let cells: Vec<String> = fields.iter().map(|(_, v)| csv_field(&cell(v))).collect();
+                writeln!(out, "{}", cells.join(","))?;
+            }
+        }
+        Format::Table | Format::Sarif => bail!("{} is not a record format", format.name()),
+    }
+    Ok(())
+}
+
+/// A JSON object's fields in the order they were written (serde_json's own map sorts them).
+struct Ordered(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Ordered, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    fields.push(entry);
+                }
+                Ok(Ordered(fields))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+/// One CSV cell of a JSON value: text as is, null empty, a list of plain values joined with
+/// spaces, anything more nested as JSON text.
+fn cell(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(_) | Value::Number(_) => v.to_string(),
+        Value::Array(items) if items.iter().all(|i| !i.is_array() && !i.is_object()) => {
+            items.iter().map(cell).collect::<Vec<_>>().join(" ")
+        }
+        _ => v.to_string(),
+    }
+}
+
+/// One CSV field, quoted when it holds a comma, quote or line break.
+pub fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
 }
 
 /// Writes a result stream in `format`; returns the number of rows.
@@ -105,6 +266,7 @@ async fn write_formatted(
             rows = write_json(&mut stream, w).await?;
             out.write_all(b"\n").context("writing JSON")?;
         }
+        Format::Sarif => bail!("sarif is a format of findings (trailscope detect --format sarif)"),
         Format::Table => {
             let mut batches = Vec::new();
             while let Some(batch) = stream.next().await {
@@ -292,6 +454,34 @@ fn cut(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(serde::Serialize)]
+    struct Row {
+        zeta: &'static str,
+        alpha: Vec<&'static str>,
+        nested: Vec<(&'static str, i64)>,
+        none: Option<i64>,
+    }
+
+    #[test]
+    fn records_keep_their_field_order_in_csv() {
+        let rows = [Row {
+            zeta: "a,b",
+            alpha: vec!["x", "y"],
+            nested: vec![("api", 3)],
+            none: None,
+        }];
+        let mut out = Vec::new();
+        write_records(&mut out, &rows, Format::Csv).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "zeta,alpha,nested,none\n\"a,b\",x y,\"[[\"\"api\"\",3]]\",\n"
+        );
+        let mut out = Vec::new();
+        write_records(&mut out, &rows, Format::Ndjson).unwrap();
+        assert!(String::from_utf8(out).unwrap().starts_with("{\"zeta\""));
+        assert!(write_records(&mut Vec::new(), &rows, Format::Sarif).is_err());
+    }
 
     #[test]
     fn cells_are_cut_on_one_line() {

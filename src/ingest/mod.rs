@@ -1,4 +1,13 @@
-//! Ingest: drives the pipeline from sources to a committed lake run.
+//! Ingest wing: the pipeline from raw object to committed lake run.
+//!
+//! - [`decode`]: gzip (one stream, size-capped) or plain bytes to JSON text;
+//! - [`records`]: the records inside (`{"Records":[…]}`, JSON lines, lookup-events output);
+//! - [`jsontext`]: reading and minifying JSON text without re-serialising it;
+//! - [`convert`] and [`columns`]: records to Arrow rows per lake partition, and the column builders;
+//! - [`restore`]: stored rows back to CloudTrail JSON (the losslessness proof);
+//! - [`report`]: the run's ledger as the text a responder reads;
+//! - [`cache`]: the cache lake that commands given a raw SOURCE build first;
+//! - this module: [`run`], which drives them.
 //!
 //! Input: the sources, the lake, filters and tuning. Output: one committed run (Parquet files,
 //! manifest rows, quarantine) and its [`Report`]. Objects are fetched with bounded concurrency,
@@ -7,7 +16,16 @@
 //!
 //! A bad object or record never stops the run: it is quarantined, counted and reported. A failure
 //! to write the lake (disk full, permissions) stops the run and leaves the lake as it was.
-//! This module does not print; the `ingest` command does.
+//! This module does not print; [`report`] renders what it returns.
+
+pub mod cache;
+pub mod columns;
+pub mod convert;
+pub mod decode;
+pub mod jsontext;
+pub mod records;
+pub mod report;
+pub mod restore;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -19,18 +37,17 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
-use crate::batch::{self, PartBatch};
-use crate::decode;
 use crate::lake::Lake;
+use crate::lake::ledger::Ledger;
 use crate::lake::manifest::{self, Entry, Run, Status};
+use crate::lake::partition::PartBatch;
 use crate::lake::quarantine::Quarantine;
 use crate::lake::writer::{Writer, WriterConfig};
-use crate::ledger::Ledger;
 use crate::progress;
-use crate::record::{self, BadRecord, Content};
 use crate::source::layout::{Filters, ObjectKind};
 use crate::source::s3::{S3Options, S3Source};
 use crate::source::{self, Location, ObjectRef, SourceSpec};
+use records::{BadRecord, Content};
 
 /// Default cap on an object's decompressed size: 1 GiB.
 pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 1 << 30;
@@ -268,7 +285,7 @@ async fn keep_digests(
     digests: &[ObjectRef],
     s3: &HashMap<String, S3Source>,
 ) -> Result<usize> {
-    use crate::verify::store;
+    use crate::lake::digests as store;
     let mut kept = 0;
     let fresh = digests.iter().filter(|o| match &o.location {
         // An S3 digest is kept under its bucket and key: kept before means nothing to read.
@@ -536,10 +553,10 @@ fn convert_decoded(
     if !obj.expect_log && !looks_like_json(text) {
         return Ok(Processed::NotLog);
     }
-    match record::parse(text).map_err(|e| e.to_string())? {
+    match records::parse(text).map_err(|e| e.to_string())? {
         Content::Digest => Ok(Processed::Digest),
         Content::Records(parsed) => {
-            let converted = batch::convert(&parsed.records, &obj.uri, &obj.hints);
+            let converted = convert::convert(&parsed.records, &obj.uri, &obj.hints);
             let records = (parsed.records.len() + parsed.bad.len()) as u64;
             let mut bad = parsed.bad;
             bad.extend(converted.bad);

@@ -1,28 +1,25 @@
-//! Detection packs: rule files, their headers, thresholds, and linting.
+//! Rule format: one detection's `.sql` file, its header, its thresholds and the columns a
+//! finding must have.
 //!
 //! Input: `.sql` files, one detection each: a comment header (`-- id:`, `-- title:`,
 //! `-- severity:`, `-- mitre:`, `-- description:`, `-- false_positives:`, `-- references:`,
 //! `-- param:`) and then one query. The built-in packs (`queries/<pack>/`) are embedded at build
 //! time; `--packs-dir` adds packs or replaces a built-in rule with the same id. Output: [`Rule`]s,
-//! their SQL with thresholds overridden ([`Rule::render`]), and lint results.
+//! and their SQL with thresholds overridden ([`Rule::render`]).
 //!
 //! A threshold stays plain SQL so the file runs in any SQL shell: the literal is followed by a
 //! marker comment naming it, e.g. `HAVING count(*) >= 20 /* min_calls */`, and declared in the
 //! header as `-- param: min_calls = 20 | what it counts`. Overriding rewrites that literal.
 //!
-//! This module does not run rules over a lake; `detect` does.
+//! This module does not find rule files ([`super::catalogue`]), lint ([`super::lint`]) or run
+//! them ([`super::run`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::{DataType, Field};
-use datafusion::prelude::SessionContext;
 use serde::Serialize;
-
-include!(concat!(env!("OUT_DIR"), "/packs.rs"));
 
 /// How bad a finding is, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
@@ -426,176 +423,6 @@ impl Overrides {
     }
 }
 
-/// The built-in rules.
-pub fn builtin() -> Result<Vec<Rule>> {
-    BUILTIN
-        .iter()
-        .map(|(pack, file, text)| {
-            Rule::parse(text, pack, &format!("built-in queries/{pack}/{file}"))
-        })
-        .collect()
-}
-
-/// The rule files under `dir` as (pack, path): its `.sql` files form a pack named after the
-/// directory, and each sub-directory holding `.sql` files is a pack of its own.
-pub fn rule_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let pack = dir
-        .canonicalize()
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "custom".into());
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading the pack directory {}", dir.display()))?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<std::io::Result<_>>()
-        .with_context(|| format!("reading the pack directory {}", dir.display()))?;
-    entries.sort();
-    let mut files = Vec::new();
-    for path in entries {
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "views") {
-                files.extend(rule_files(&path)?);
-            }
-        } else if path.extension().is_some_and(|x| x == "sql") {
-            files.push((pack.clone(), path));
-        }
-    }
-    Ok(files)
-}
-
-/// Reads and parses the rules under `dir` (see [`rule_files`]).
-pub fn load_dir(dir: &Path) -> Result<Vec<Rule>> {
-    rule_files(dir)?
-        .into_iter()
-        .map(|(pack, path)| {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading the rule file {}", path.display()))?;
-            Rule::parse(&text, &pack, &path.display().to_string())
-        })
-        .collect()
-}
-
-/// The built-in rules plus those of `dirs`; a rule from a directory replaces a built-in rule
-/// with the same id. Two files with one id in the directories are an error.
-pub fn catalogue(dirs: &[PathBuf]) -> Result<Vec<Rule>> {
-    let mut rules = builtin()?;
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for dir in dirs {
-        for rule in load_dir(dir)? {
-            if let Some(first) = seen.insert(rule.id.clone(), rule.origin.clone()) {
-                bail!(
-                    "rule id {} is defined twice: in {first} and in {}",
-                    rule.id,
-                    rule.origin
-                );
-            }
-            match rules.iter_mut().find(|r| r.id == rule.id) {
-                Some(existing) => *existing = rule,
-                None => rules.push(rule),
-            }
-        }
-    }
-    Ok(rules)
-}
-
-/// The rules of `packs` (all when empty) plus those named in `ids`, at or above `min`.
-pub fn select(
-    rules: Vec<Rule>,
-    packs: &[String],
-    ids: &[String],
-    min: Severity,
-) -> Result<Vec<Rule>> {
-    for p in packs {
-        if !rules.iter().any(|r| &r.pack == p) {
-            let mut names: Vec<&str> = rules.iter().map(|r| r.pack.as_str()).collect();
-            names.dedup();
-            bail!("no pack named {p:?}; the packs are: {}", names.join(", "));
-        }
-    }
-    for id in ids {
-        if !rules.iter().any(|r| &r.id == id) {
-            let hint = nearest(id, rules.iter().map(|r| r.id.as_str()))
-                .map(|n| format!(" (did you mean {n}?)"))
-                .unwrap_or_default();
-            bail!("no rule with id {id:?}{hint}; `trailscope packs list` shows them all");
-        }
-    }
-    let everything = packs.is_empty() && ids.is_empty();
-    Ok(rules
-        .into_iter()
-        .filter(|r| everything || packs.contains(&r.pack) || ids.contains(&r.id))
-        .filter(|r| r.severity >= min)
-        .collect())
-}
-
-/// The candidate most like `word`, when one is close.
-pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (c, crate::exec::edit_distance(word, c)))
-        .filter(|(c, d)| *d <= c.len().max(word.len()) / 3 || c.contains(word))
-        .min_by_key(|(_, d)| *d)
-        .map(|(c, _)| c)
-}
-
-/// Lints `rule` against the lake's schema in `ctx`: the query must plan, only read, and return
-/// every finding column with a usable type. Returns the problems found (empty when clean).
-pub async fn lint(ctx: &SessionContext, rule: &Rule) -> Vec<String> {
-    let mut problems = Vec::new();
-    let sql = match rule.render(&Overrides::default()) {
-        Ok(s) => s,
-        Err(e) => return vec![format!("{e:#}")],
-    };
-    let plan = match ctx.state().create_logical_plan(&sql).await {
-        Ok(p) => p,
-        Err(e) => return vec![crate::exec::explain(&e.to_string()).to_string()],
-    };
-    if !matches!(
-        plan,
-        datafusion::logical_expr::LogicalPlan::Projection(_)
-            | datafusion::logical_expr::LogicalPlan::Sort(_)
-            | datafusion::logical_expr::LogicalPlan::Limit(_)
-            | datafusion::logical_expr::LogicalPlan::Filter(_)
-            | datafusion::logical_expr::LogicalPlan::Aggregate(_)
-            | datafusion::logical_expr::LogicalPlan::Distinct(_)
-            | datafusion::logical_expr::LogicalPlan::Union(_)
-            | datafusion::logical_expr::LogicalPlan::SubqueryAlias(_)
-            | datafusion::logical_expr::LogicalPlan::Window(_)
-    ) {
-        problems.push("the body must be one SELECT query".to_owned());
-        return problems;
-    }
-    let schema = plan.schema().clone();
-    // Some type errors (interval arithmetic, casts) surface only when the plan runs; over the
-    // empty table of a schema-only session that costs nothing.
-    match ctx.execute_logical_plan(plan).await {
-        Ok(df) => {
-            if let Err(e) = df.collect().await {
-                problems.push(crate::exec::explain(&e.to_string()).to_string());
-            }
-        }
-        Err(e) => problems.push(crate::exec::explain(&e.to_string()).to_string()),
-    }
-    for (name, about) in FINDING_COLUMNS {
-        match schema.field_with_unqualified_name(name) {
-            Ok(field) => {
-                let want = finding_type(name);
-                let ok = match (name, field.data_type()) {
-                    (&"first_seen" | &"last_seen", t) => matches!(t, DataType::Timestamp(..)),
-                    (_, t) => can_cast_types(t, &want),
-                };
-                if !ok {
-                    problems.push(format!(
-                        "column {name} is {} but must be {about}",
-                        field.data_type()
-                    ));
-                }
-            }
-            Err(_) => problems.push(format!("the query returns no column {name} ({about})")),
-        }
-    }
-    problems
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,15 +484,5 @@ WHERE x >= 20 /* min_calls */ AND t > now() - INTERVAL '10 minutes' /* window */
         assert!(Rule::parse(&bad_sev, "d", "t").is_err());
         assert!(Rule::parse("SELECT 1", "d", "t").is_err());
         assert!(Rule::parse(&RULE.replace("demo-burst", "Demo Burst"), "d", "t").is_err());
-    }
-
-    #[test]
-    fn nearest_ids() {
-        let ids = ["lambda-public-url", "iam-admin-attached"];
-        assert_eq!(
-            nearest("lambda-public-ur", ids.into_iter()),
-            Some("lambda-public-url")
-        );
-        assert_eq!(nearest("zzz", ids.into_iter()), None);
     }
 }

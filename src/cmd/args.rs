@@ -1,0 +1,144 @@
+//! Argument groups shared by the subcommands, and the one place where a command's "raw SOURCE or
+//! `--lake`" becomes a lake and a query session.
+//!
+//! Input: parsed options. Output: a lake directory (ingesting a raw source into its cache lake
+//! first, with the ledger on stderr) and a session with every table trailscope offers. This
+//! module does not run any command's own work.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use datafusion::prelude::SessionContext;
+
+use crate::ingest;
+use crate::query::session::{self, Scope};
+use crate::source::s3::S3Options;
+
+/// `--lake`, shared by every command that reads or writes a lake.
+#[derive(Debug, Clone, Args)]
+pub struct LakeArg {
+    /// The lake directory.
+    #[arg(
+        long = "lake",
+        env = "TRAILSCOPE_LAKE",
+        default_value = "./trailscope-lake",
+        value_name = "DIR"
+    )]
+    pub dir: PathBuf,
+}
+
+/// A raw SOURCE or `--lake`: what `sql`, `detect`, `timeline` and `summary` read.
+#[derive(Debug, Clone, Args)]
+pub struct LakeInput {
+    /// Raw logs to read instead of --lake (s3://bucket/prefix or a directory): ingested into a
+    /// cache lake first, and reused incrementally next time.
+    #[arg(value_name = "SOURCE")]
+    pub source: Option<String>,
+
+    #[command(flatten)]
+    pub lake: LakeArg,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+impl LakeInput {
+    /// The lake to read: `--lake`, or the raw source's cache lake after ingesting what is new.
+    pub async fn lake(&self) -> Result<PathBuf> {
+        resolve(self.source.as_deref(), &self.lake.dir, &self.aws).await
+    }
+
+    /// The lake and a session over it, narrowed to `scope`.
+    pub async fn open(&self, scope: Scope) -> Result<(PathBuf, SessionContext)> {
+        let lake = self.lake().await?;
+        let ctx = open_session(&lake, scope).await?;
+        Ok((lake, ctx))
+    }
+}
+
+/// `--packs-dir`, shared by every command that runs or lists rules.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PacksDirs {
+    /// Also load the rules under DIR (repeatable): its .sql files, or one pack per
+    /// sub-directory. A rule with a built-in rule's id replaces it.
+    #[arg(long = "packs-dir", value_name = "DIR", env = "TRAILSCOPE_PACKS_DIR")]
+    pub dirs: Vec<PathBuf>,
+}
+
+impl PacksDirs {
+    /// The built-in rules and these directories' rules.
+    pub fn catalogue(&self) -> Result<Vec<crate::detect::Rule>> {
+        crate::detect::catalogue(&self.dirs)
+    }
+}
+
+/// The lake a command reads: `lake`, or `source`'s cache lake after ingesting what is new (the
+/// ledger goes to stderr, unless `-q`).
+pub async fn resolve(source: Option<&str>, lake: &Path, aws: &AwsArgs) -> Result<PathBuf> {
+    let Some(source) = source else {
+        return Ok(lake.to_path_buf());
+    };
+    let (lake, report) = ingest::cache::ingest(source, aws.clone().into()).await?;
+    if !crate::progress::quiet() {
+        let mut text = format!("ingested {source} into the cache lake {}\n", lake.display());
+        let mut buf = Vec::new();
+        ingest::report::write_ledger(&mut buf, &report, &lake)?;
+        text.push_str(&String::from_utf8_lossy(&buf));
+        crate::progress::note(&text);
+    }
+    Ok(lake)
+}
+
+/// A query session over `lake` with every table trailscope offers: the lake's own (`cloudtrail`,
+/// the views, `verification`) and those the wings above the query wing add
+/// (`credential_chains`). A new table in every session is registered here.
+pub async fn open_session(lake: &Path, scope: Scope) -> Result<SessionContext> {
+    let ctx = session::open_scoped(lake, scope).await?;
+    crate::investigate::chains::register(&ctx)?;
+    Ok(ctx)
+}
+
+/// A session with the lake's schema and no data, every table included: for linting rules.
+pub async fn schema_session() -> Result<SessionContext> {
+    let ctx = session::open_schema_only().await?;
+    crate::investigate::chains::register(&ctx)?;
+    Ok(ctx)
+}
+
+/// How to reach S3, as the AWS CLI spells it; shared by every command that reads a source.
+#[derive(Debug, Clone, Args)]
+pub struct AwsArgs {
+    /// AWS profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, then the
+    /// default credential chain).
+    #[arg(long, env = "AWS_PROFILE", value_name = "NAME", help_heading = "AWS")]
+    pub profile: Option<String>,
+
+    /// Region of the S3 client (default: AWS_REGION or the profile's; else found from the bucket).
+    #[arg(long, value_name = "REGION", help_heading = "AWS")]
+    pub region: Option<String>,
+
+    /// Use an S3-compatible endpoint (MinIO, LocalStack, a VPC endpoint); addressing is path-style.
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL_S3",
+        value_name = "URL",
+        help_heading = "AWS"
+    )]
+    pub endpoint_url: Option<String>,
+
+    /// Do not sign requests: for public buckets.
+    #[arg(long, help_heading = "AWS")]
+    pub no_sign_request: bool,
+}
+
+impl From<AwsArgs> for S3Options {
+    fn from(a: AwsArgs) -> Self {
+        S3Options {
+            profile: a.profile,
+            region: a.region,
+            endpoint_url: a.endpoint_url,
+            no_sign_request: a.no_sign_request,
+        }
+    }
+}

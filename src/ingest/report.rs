@@ -1,0 +1,107 @@
+//! The run's report as the text a responder reads: the ledger (which always balances), the files
+//! written, the failed objects and quarantined records by name, and what the lake now holds.
+//!
+//! Input: an ingest [`Report`] and its lake. Output: text on a writer. This module does not
+//! choose where the text goes (stdout for `ingest`, stderr before a cache lake is queried).
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::Report;
+use crate::lake::summary;
+
+/// Writes the ledger, the failures and the lake summary.
+pub fn write_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+    write_ledger(out, r, lake)?;
+    write_lake_summary(out, lake)
+}
+
+/// Writes the ledger, the files written, and the failed objects and quarantined records.
+pub fn write_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+    writeln!(out, "{}", r.ledger)?;
+    writeln!(
+        out,
+        "files: {} Parquet files written (run {})",
+        r.files_written, r.run_id
+    )?;
+    if r.digests_kept > 0 {
+        writeln!(
+            out,
+            "digests: {} kept with their signatures in {} (verify offline: trailscope verify --lake {})",
+            r.digests_kept,
+            crate::lake::digests::digest_dir(lake).display(),
+            lake.display()
+        )?;
+    }
+    if !r.failures.is_empty() {
+        writeln!(out, "\n{} object(s) failed:", r.failures.len())?;
+        for f in &r.failures {
+            writeln!(out, "  {}: {}", f.uri, f.reason)?;
+        }
+        writeln!(
+            out,
+            "Readable bad objects are kept in {}; objects that could not be downloaded are retried by the next run.",
+            lake.join("_trailscope/quarantine/objects").display()
+        )?;
+    }
+    if r.ledger.quarantined > 0 {
+        writeln!(
+            out,
+            "\n{} record(s) quarantined with their raw text and the reason: {}",
+            r.ledger.quarantined,
+            lake.join(format!("_trailscope/quarantine/records/{}.jsonl", r.run_id))
+                .display()
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes what the lake holds per account and region.
+fn write_lake_summary(out: &mut impl Write, lake: &Path) -> Result<()> {
+    let slices = summary::summarize(lake)?;
+    writeln!(out, "\nlake {}:", lake.display())?;
+    if slices.is_empty() {
+        writeln!(out, "  (empty)")?;
+        return Ok(());
+    }
+    let w_acct = slices
+        .iter()
+        .map(|s| s.account.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let w_reg = slices
+        .iter()
+        .map(|s| s.region.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    writeln!(
+        out,
+        "  {:<w_acct$}  {:<w_reg$}  {:<10}  {:<10}  {:>4}  {:>10}",
+        "account", "region", "first day", "last day", "days", "events"
+    )?;
+    let mut total = 0;
+    for s in &slices {
+        total += s.events;
+        writeln!(
+            out,
+            "  {:<w_acct$}  {:<w_reg$}  {:<10}  {:<10}  {:>4}  {:>10}",
+            s.account, s.region, s.first_day, s.last_day, s.days, s.events
+        )?;
+    }
+    writeln!(
+        out,
+        "  {} events in {} account/region slices",
+        total,
+        slices.len()
+    )?;
+    writeln!(
+        out,
+        "\nThe lake is plain hive-partitioned Parquet: any engine reads it, for example\n  duckdb -c \"SELECT eventname, count(*) FROM read_parquet('{}/cloudtrail/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"",
+        lake.display()
+    )?;
+    Ok(())
+}

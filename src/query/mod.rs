@@ -1,0 +1,23 @@
+//! Query wing: DataFusion over the lake.
+//!
+//! Input: a lake directory. Output: a read-only SQL session and results written in the chosen
+//! format. Every front end and every higher wing (detect, investigate) queries through here.
+//!
+//! - [`session`]: the session: table `cloudtrail`, the views of `queries/views/`, the
+//!   `verification` table, the SQL functions, and the tables higher wings add;
+//! - [`readonly`]: the check that no statement writes or reads outside the lake;
+//! - [`exec`]: running statements from text, one after another, into a sink;
+//! - [`explain`]: DataFusion's errors as one line with a hint;
+//! - [`columns`]: reading result columns as text or numbers;
+//! - [`output`]: the one output format and its writers;
+//! - [`functions`]: trailscope's SQL functions (ARNs, IPs, Lambda names, Athena spellings).
+//!
+//! This wing does not know rules, chains or digests.
+
+pub mod columns;
+pub mod exec;
+pub mod explain;
+pub mod functions;
+pub mod output;
+pub mod readonly;
+pub mod session;
