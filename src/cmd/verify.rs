@@ -147,7 +147,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         bail!("--since {} is after --until {}", ymd(s), ymd(u));
     }
     let lake_dir = args.lake.dir.clone();
-    let lake = gather::is_lake(&lake_dir).then(|| lake_dir.clone());
+    let lake = crate::lake::is_lake(&lake_dir).then(|| lake_dir.clone());
     if lake.is_none() && args.source.is_none() {
         bail!(
             "{} is not a lake; give the trail as SOURCE (s3://bucket/AWSLogs/ or a local copy), or --lake DIR",

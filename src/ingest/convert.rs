@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use super::columns::{Res, Residual, Rows};
 use super::jsontext::{self, Members};
-use super::records::{BadRecord, RecordText};
+use super::records::{BadRecord, Reason, RecordText};
 use crate::lake::partition::{PartBatch, PartitionKey, dedupe_id};
 use crate::schema::{self, RECORD_FIELDS, Spec};
 use crate::source::Hints;
@@ -65,18 +65,21 @@ fn add_record(
     expected_rows: usize,
     parts: &mut Vec<(PartitionKey, Rows)>,
     days: &mut DayCache,
-) -> Result<(), String> {
+) -> Result<(), Reason> {
     let text = rec.text();
     let shape = rec.shape.unwrap_or_else(|| jsontext::shape(text));
     if shape.depth > MAX_DEPTH {
-        return Err(format!(
-            "nesting too deep ({} levels; the lake accepts at most {MAX_DEPTH})",
-            shape.depth
-        ));
+        return Err(Reason::TooDeep {
+            depth: shape.depth,
+            max: MAX_DEPTH,
+        });
     }
     let Members(members) = serde_json::from_str(text).map_err(|e| match text.starts_with('{') {
-        true => format!("not valid JSON: {e}"),
-        false => "the record is not a JSON object".to_owned(),
+        true => Reason::NotJson {
+            line: None,
+            detail: e.to_string(),
+        },
+        false => Reason::NotAnObject { kind: "value" },
     })?;
     let mut residual = Residual::default();
     let slots = assign(RECORD_FIELDS, members, &mut residual);
@@ -87,17 +90,25 @@ fn add_record(
             .and_then(|i| slots[i])
     };
     let event_id = match field(schema::EVENT_ID) {
-        None => return Err("no eventID".into()),
+        None => return Err(Reason::NoEventId),
         Some(v) => match jsontext::string(v) {
             Some(s) if !s.is_empty() => s,
-            _ => return Err(format!("eventID is not a non-empty string: {}", v.get())),
+            _ => {
+                return Err(Reason::BadEventId {
+                    value: v.get().to_owned(),
+                });
+            }
         },
     };
     let micros = match field(schema::EVENT_TIME) {
-        None => return Err("no eventTime".into()),
+        None => return Err(Reason::NoEventTime),
         Some(v) => match jsontext::string(v).and_then(|s| parse_time(&s)) {
             Some((t, _)) => t,
-            None => return Err(format!("eventTime is not an ISO-8601 time: {}", v.get())),
+            None => {
+                return Err(Reason::BadEventTime {
+                    value: v.get().to_owned(),
+                });
+            }
         },
     };
     let recipient = field(schema::RECIPIENT_ACCOUNT_ID).and_then(jsontext::string);
@@ -210,7 +221,7 @@ mod tests {
             r#"{"eventID":"","eventTime":"2024-01-01T00:00:00Z"}"#,
             r#"{"eventID":"ok","eventTime":"2024-01-01T00:00:00Z"}"#,
         ]);
-        let reasons: Vec<_> = c.bad.iter().map(|b| b.reason.as_str()).collect();
+        let reasons: Vec<_> = c.bad.iter().map(|b| b.reason.to_string()).collect();
         assert_eq!(reasons[0], "no eventID");
         assert_eq!(reasons[1], "no eventTime");
         assert!(reasons[2].starts_with("eventTime is not an ISO-8601 time"));
@@ -228,7 +239,7 @@ mod tests {
         );
         let c = conv(&[&rec]);
         assert!(c.parts.is_empty());
-        assert!(c.bad[0].reason.starts_with("nesting too deep"));
+        assert!(c.bad[0].reason.to_string().starts_with("nesting too deep"));
         assert_eq!(c.bad[0].raw, rec);
     }
 

@@ -300,7 +300,7 @@ async fn keep_digests(
             Location::S3 { bucket, .. } => s3.get(bucket),
             _ => None,
         };
-        (o, crate::verify::gather::read(o, client).await)
+        (o, store::read_object(o, client).await)
     }))
     .buffered(opts.fetch_concurrency.max(1));
     while let Some((o, read)) = reads.next().await {
@@ -582,13 +582,7 @@ fn looks_like_json(text: &[u8]) -> bool {
 fn reasons(bad: &[BadRecord]) -> String {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for b in bad {
-        // Line-numbered reasons differ per line; group them by what follows the number.
-        let key = b
-            .reason
-            .split_once(": ")
-            .filter(|(h, _)| h.starts_with("line "))
-            .map_or(b.reason.as_str(), |(_, r)| r);
-        let key = key.split(':').next().unwrap_or(key);
+        let key = b.reason.kind();
         match counts.iter_mut().find(|(k, _)| *k == key) {
             Some((_, n)) => *n += 1,
             None => counts.push((key, 1)),

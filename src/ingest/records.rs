@@ -43,14 +43,7 @@ impl<'a> RecordText<'a> {
     }
 }
 
-/// A record that could not be read, kept with its text so it can be quarantined.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadRecord {
-    /// The record's text exactly as found.
-    pub raw: String,
-    /// Why it was not stored.
-    pub reason: String,
-}
+pub use crate::lake::quarantine::{BadRecord, Reason};
 
 /// The layout the records were found in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,10 +123,9 @@ pub fn parse(bytes: &[u8]) -> Result<Content<'_>, ParseError> {
 fn not_an_object(item: &RawValue) -> BadRecord {
     BadRecord {
         raw: item.get().to_owned(),
-        reason: format!(
-            "a JSON {} where a record object was expected",
-            kind_of(item)
-        ),
+        reason: Reason::NotAnObject {
+            kind: kind_of(item),
+        },
     }
 }
 
@@ -223,7 +215,10 @@ fn parse_lines(body: &str) -> Result<Content<'_>, ParseError> {
             }
             Err(e) => parsed.bad.push(BadRecord {
                 raw: line.to_owned(),
-                reason: format!("line {}: not valid JSON: {e}", n + 1),
+                reason: Reason::NotJson {
+                    line: Some(n + 1),
+                    detail: e.to_string(),
+                },
             }),
         }
     }
@@ -252,9 +247,9 @@ fn push_item<'a>(item: &'a RawValue, parsed: &mut Parsed<'a>) -> bool {
                 text: Cow::Owned(Box::<str>::from(rec).into_string()),
                 shape: None,
             }),
-            Err(reason) => parsed.bad.push(BadRecord {
+            Err(detail) => parsed.bad.push(BadRecord {
                 raw: text.to_owned(),
-                reason,
+                reason: Reason::BadLookupEvent { detail },
             }),
         }
         return true;
@@ -415,9 +410,9 @@ mod tests {
         let c = crate::ingest::convert::convert(&p.records, "u", &crate::source::Hints::default());
         assert_eq!(c.parts[0].batch.num_rows(), 1);
         assert!(
-            c.bad[0].reason.starts_with("not valid JSON"),
+            c.bad[0].reason.to_string().starts_with("not valid JSON"),
             "{}",
-            c.bad[0].reason
+            c.bad[0].reason.to_string()
         );
     }
 
@@ -441,9 +436,12 @@ mod tests {
         assert_eq!(recs, [A, B]);
         assert_eq!(bad.len(), 1);
         assert!(
-            bad[0].reason.starts_with("line 3: not valid JSON"),
+            bad[0]
+                .reason
+                .to_string()
+                .starts_with("line 3: not valid JSON"),
             "{}",
-            bad[0].reason
+            bad[0].reason.to_string()
         );
         assert_eq!(bad[0].raw, "{\"eventID\": oops");
     }
@@ -481,8 +479,13 @@ mod tests {
             records(r#"{"Events":[{"CloudTrailEvent":"{nope"},{"CloudTrailEvent":5}]}"#);
         assert!(recs.is_empty());
         assert_eq!(bad.len(), 2);
-        assert!(bad[0].reason.contains("does not hold valid JSON"));
-        assert!(bad[1].reason.contains("not a JSON string"));
+        assert!(
+            bad[0]
+                .reason
+                .to_string()
+                .contains("does not hold valid JSON")
+        );
+        assert!(bad[1].reason.to_string().contains("not a JSON string"));
     }
 
     #[test]

@@ -20,8 +20,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use anyhow::bail;
+
 use super::META_DIR;
+use crate::source::layout::ObjectKind;
 use crate::source::layout::layout_key;
+use crate::source::s3::S3Source;
+use crate::source::{Location, ObjectRef};
 
 /// Suffix of the file beside a digest that holds its S3 metadata.
 pub const SIDECAR: &str = ".metadata.json";
@@ -140,6 +145,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = PathBuf::from(tmp);
     super::write_synced(&tmp, bytes)?;
     fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
+}
+
+/// Reads an object, with its digest metadata when it has any.
+pub async fn read_object(
+    o: &ObjectRef,
+    client: Option<&S3Source>,
+) -> Result<(Vec<u8>, Option<DigestMeta>)> {
+    match &o.location {
+        Location::S3 { bucket, key } => {
+            let client = client.context("no S3 client for the bucket")?;
+            let (bytes, meta) = client.fetch_with_metadata(bucket, key).await?;
+            let meta = (o.kind == ObjectKind::Digest).then(|| {
+                let mut m = DigestMeta::from_user_metadata(&meta);
+                m.bucket = Some(bucket.clone());
+                m.key = Some(key.clone());
+                m.source_uri = Some(o.uri.clone());
+                m
+            });
+            Ok((bytes, meta))
+        }
+        Location::File(p) => {
+            let bytes = tokio::fs::read(p)
+                .await
+                .with_context(|| format!("reading {}", p.display()))?;
+            let meta = if o.kind == ObjectKind::Digest {
+                let p = p.clone();
+                tokio::task::spawn_blocking(move || DigestMeta::read(&p))
+                    .await
+                    .context("the reading thread panicked")??
+            } else {
+                None
+            };
+            Ok((bytes, meta))
+        }
+        Location::Stdin => bail!("stdin cannot be verified"),
+    }
 }
 
 #[cfg(test)]

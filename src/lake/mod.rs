@@ -241,6 +241,11 @@ pub fn partition_dir(key: &partition::PartitionKey) -> String {
     format!("{TABLE_DIR}/{}", key.dir())
 }
 
+/// Whether `path` holds a lake (a manifest), so verification can use and update it.
+pub fn is_lake(path: &Path) -> bool {
+    path.join(META_DIR).join("manifest").is_dir()
+}
+
 /// Writes `bytes` to a staged file and syncs it.
 pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = File::create(path).with_context(|| format!("creating {}", path.display()))?;

@@ -5,7 +5,8 @@
 //! source, reason and raw text), `_trailscope/quarantine/objects/<run>.jsonl` (one row per bad
 //! object) and the bad object's bytes under `_trailscope/quarantine/objects/<sha256>`.
 //!
-//! This module does not judge what is bad; `decode`, `record` and `batch` do.
+//! This module does not judge what is bad; the ingest steps (decode, records, convert) do, and
+//! say why with a typed [`Reason`].
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,7 +15,100 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{Txn, write_synced};
-use crate::ingest::records::BadRecord;
+
+/// Why a record was not stored. The text (`Display`) says it to a person; [`Reason::kind`] names
+/// the class, for counting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Not JSON at all (in JSON lines, the line number, counted from 1).
+    NotJson {
+        /// The line, for JSON-lines input.
+        line: Option<usize>,
+        /// The parser's message.
+        detail: String,
+    },
+    /// A JSON value of another type (`a JSON array`, `a JSON string`, …) where a record was
+    /// expected.
+    NotAnObject {
+        /// The JSON type found.
+        kind: &'static str,
+    },
+    /// A lookup-events item whose `CloudTrailEvent` does not hold a record.
+    BadLookupEvent {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Nested deeper than other engines accept.
+    TooDeep {
+        /// Its depth.
+        depth: usize,
+        /// The most the lake accepts.
+        max: usize,
+    },
+    /// No eventID.
+    NoEventId,
+    /// An eventID that is not a non-empty string.
+    BadEventId {
+        /// The value found, as JSON.
+        value: String,
+    },
+    /// No eventTime.
+    NoEventTime,
+    /// An eventTime that is not an ISO-8601 time.
+    BadEventTime {
+        /// The value found, as JSON.
+        value: String,
+    },
+}
+
+impl Reason {
+    /// The class of the reason, the same for every record it applies to.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::NotJson { .. } => "not valid JSON",
+            Reason::NotAnObject { .. } => "not a record object",
+            Reason::BadLookupEvent { .. } => "unreadable CloudTrailEvent",
+            Reason::TooDeep { .. } => "nesting too deep",
+            Reason::NoEventId => "no eventID",
+            Reason::BadEventId { .. } => "eventID is not a non-empty string",
+            Reason::NoEventTime => "no eventTime",
+            Reason::BadEventTime { .. } => "eventTime is not an ISO-8601 time",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::NotJson {
+                line: Some(n),
+                detail,
+            } => write!(f, "line {n}: not valid JSON: {detail}"),
+            Reason::NotJson { line: None, detail } => write!(f, "not valid JSON: {detail}"),
+            Reason::NotAnObject { kind } => {
+                write!(f, "a JSON {kind} where a record object was expected")
+            }
+            Reason::BadLookupEvent { detail } => f.write_str(detail),
+            Reason::TooDeep { depth, max } => write!(
+                f,
+                "nesting too deep ({depth} levels; the lake accepts at most {max})"
+            ),
+            Reason::BadEventId { value } | Reason::BadEventTime { value } => {
+                write!(f, "{}: {value}", self.kind())
+            }
+            Reason::NoEventId | Reason::NoEventTime => f.write_str(self.kind()),
+        }
+    }
+}
+
+/// A record that could not be stored, kept with its text so it can be quarantined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    /// The record's text exactly as found.
+    pub raw: String,
+    /// Why it was not stored.
+    pub reason: Reason,
+}
 
 /// Relative directory of the quarantine.
 pub const QUARANTINE_DIR: &str = "_trailscope/quarantine";
@@ -22,7 +116,8 @@ pub const QUARANTINE_DIR: &str = "_trailscope/quarantine";
 #[derive(Serialize)]
 struct RecordRow<'a> {
     source_uri: &'a str,
-    reason: &'a str,
+    reason: String,
+    kind: &'static str,
     raw: &'a str,
 }
 
@@ -70,7 +165,8 @@ impl<'t> Quarantine<'t> {
         let w = self.records.as_mut().context("quarantine records file")?;
         let row = RecordRow {
             source_uri,
-            reason: &bad.reason,
+            reason: bad.reason.to_string(),
+            kind: bad.reason.kind(),
             raw: &bad.raw,
         };
         serde_json::to_writer(&mut *w, &row).context("writing the quarantine records file")?;

@@ -9,7 +9,7 @@
 //! unlisted file is unverified whatever its bytes). This module does not judge.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
@@ -222,7 +222,7 @@ pub async fn gather(opts: &Options) -> Result<Gathered> {
     let mut hashed = futures::stream::iter(to_read.into_iter().map(|(i, o)| {
         let client = client.clone();
         async move {
-            let bytes = match read(&o, client.as_ref()).await {
+            let bytes = match store::read_object(&o, client.as_ref()).await {
                 Ok((b, _)) => b,
                 Err(e) => return (i, o.size, Err(format!("{e:#}"))),
             };
@@ -279,7 +279,7 @@ async fn read_digests(
     let bar = &bar;
     let reads = futures::stream::iter(refs.iter().map(|o| async move {
         // A digest that cannot be read is a verdict (unreadable), not the end of the run.
-        let (bytes, meta) = match read(o, client).await {
+        let (bytes, meta) = match store::read_object(o, client).await {
             Ok(r) => r,
             Err(e) => {
                 bar.inc(o.size.unwrap_or(0));
@@ -331,45 +331,4 @@ async fn read_digests(
     let read: Vec<Result<FoundDigest>> = reads.collect().await;
     bar.finish_and_clear();
     read.into_iter().collect()
-}
-
-/// Reads an object, with its digest metadata when it has any.
-pub async fn read(
-    o: &ObjectRef,
-    client: Option<&S3Source>,
-) -> Result<(Vec<u8>, Option<DigestMeta>)> {
-    match &o.location {
-        Location::S3 { bucket, key } => {
-            let client = client.context("no S3 client for the bucket")?;
-            let (bytes, meta) = client.fetch_with_metadata(bucket, key).await?;
-            let meta = (o.kind == ObjectKind::Digest).then(|| {
-                let mut m = DigestMeta::from_user_metadata(&meta);
-                m.bucket = Some(bucket.clone());
-                m.key = Some(key.clone());
-                m.source_uri = Some(o.uri.clone());
-                m
-            });
-            Ok((bytes, meta))
-        }
-        Location::File(p) => {
-            let bytes = tokio::fs::read(p)
-                .await
-                .with_context(|| format!("reading {}", p.display()))?;
-            let meta = if o.kind == ObjectKind::Digest {
-                let p = p.clone();
-                tokio::task::spawn_blocking(move || DigestMeta::read(&p))
-                    .await
-                    .context("the reading thread panicked")??
-            } else {
-                None
-            };
-            Ok((bytes, meta))
-        }
-        Location::Stdin => bail!("stdin cannot be verified"),
-    }
-}
-
-/// Whether `path` holds a lake (a manifest), so verification can use and update it.
-pub fn is_lake(path: &Path) -> bool {
-    path.join(crate::lake::META_DIR).join("manifest").is_dir()
 }

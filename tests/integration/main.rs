@@ -1,5 +1,6 @@
 //! Integration and command-line tests: one test binary, so the suite links once.
 
+mod architecture;
 mod chains;
 mod cli;
 mod common;
