@@ -334,7 +334,8 @@ fn markers(sql: &str, name: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut from = 0;
     while let Some(open) = sql[from..].find("/*").map(|i| i + from) {
-        let Some(close) = sql[open..].find("*/").map(|i| i + open) else {
+        // The close is searched after the opening `/*`: in `/*/` the two overlap.
+        let Some(close) = sql[open + 2..].find("*/").map(|i| i + open + 2) else {
             break;
         };
         from = close + 2;
@@ -467,6 +468,14 @@ WHERE x >= 20 /* min_calls */ AND t > now() - INTERVAL '10 minutes' /* window */
         assert!(Overrides::parse(&["nothing".into()]).is_err());
         let typo = Overrides::parse(&["min_call=5".into()]).unwrap();
         assert!(typo.check(&[r]).is_err());
+    }
+
+    #[test]
+    fn an_overlapping_marker_is_a_mistake_not_a_panic() {
+        for odd in ["/*/", "/*/ min_calls */", "/**/", "/*"] {
+            let text = RULE.replace("/* min_calls */", odd);
+            assert!(Rule::parse(&text, "d", "t").is_err(), "{odd}");
+        }
     }
 
     #[test]

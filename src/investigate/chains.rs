@@ -22,6 +22,70 @@ use crate::query::columns::text_column;
 use crate::schema;
 use serde::Serialize;
 
+/// CloudTrail's `userIdentity.type`: who made a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityType {
+    /// An IAM user.
+    IamUser,
+    /// A role session.
+    AssumedRole,
+    /// The account's root user.
+    Root,
+    /// A SAML federated user.
+    SamlUser,
+    /// A web identity (OIDC, Cognito, …).
+    WebIdentityUser,
+    /// An AWS service acting for itself.
+    AwsService,
+    /// A federated user (GetFederationToken).
+    FederatedUser,
+    /// Another AWS account.
+    AwsAccount,
+    /// An IAM Identity Center user.
+    IdentityCenterUser,
+    /// A type this version does not know, or none (empty).
+    Other(String),
+}
+
+impl IdentityType {
+    const NAMES: &[(&str, IdentityType)] = &[
+        ("IAMUser", IdentityType::IamUser),
+        ("AssumedRole", IdentityType::AssumedRole),
+        ("Root", IdentityType::Root),
+        ("SAMLUser", IdentityType::SamlUser),
+        ("WebIdentityUser", IdentityType::WebIdentityUser),
+        ("AWSService", IdentityType::AwsService),
+        ("FederatedUser", IdentityType::FederatedUser),
+        ("AWSAccount", IdentityType::AwsAccount),
+        ("IdentityCenterUser", IdentityType::IdentityCenterUser),
+    ];
+
+    /// Reads CloudTrail's spelling.
+    pub fn parse(s: &str) -> IdentityType {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map_or_else(|| IdentityType::Other(s.to_owned()), |(_, t)| t.clone())
+    }
+
+    /// CloudTrail's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            IdentityType::Other(s) => s,
+            known => Self::NAMES
+                .iter()
+                .find(|(_, t)| t == known)
+                .map_or("", |(n, _)| n),
+        }
+    }
+}
+
+impl Serialize for IdentityType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One credential-issuing event.
 #[derive(Debug, Clone, Serialize)]
 pub struct Issue {
@@ -40,7 +104,7 @@ pub struct Issue {
     /// The caller's access key, when it used one.
     pub caller_key: Option<String>,
     /// The caller's identity type (IAMUser, AssumedRole, Root, SAMLUser, WebIdentityUser, AWSService, …).
-    pub caller_type: String,
+    pub caller_type: IdentityType,
     /// The caller as a readable label.
     pub caller: String,
     /// The caller's ARN (or identity provider, or service).
@@ -202,7 +266,7 @@ pub async fn issues(ctx: &SessionContext) -> Result<BTreeMap<String, Issue>> {
                 account: account.value(i).to_owned(),
                 region: region.value(i).to_owned(),
                 caller_key: opt(&caller_key, i).filter(|k| !k.is_empty()),
-                caller_type: caller_type.value(i).to_owned(),
+                caller_type: IdentityType::parse(caller_type.value(i)),
                 caller: caller.value(i).to_owned(),
                 caller_arn: caller_arn.value(i).to_owned(),
                 source_ip: ip.value(i).to_owned(),
@@ -243,11 +307,11 @@ pub fn trace_up(
         let Some(issue) = issues.get(&current) else {
             // Not issued in the lake: a long-term key, a console session, or a missing link.
             break match user_of(&current) {
-                Some(u) if u.kind == "IAMUser" => Origin::User {
+                Some(u) if u.kind == IdentityType::IamUser => Origin::User {
                     arn: u.arn,
                     key: Some(current),
                 },
-                Some(u) if u.kind == "Root" => Origin::Root { account: u.account },
+                Some(u) if u.kind == IdentityType::Root => Origin::Root { account: u.account },
                 _ if current.starts_with("AKIA") => Origin::User {
                     arn: String::new(),
                     key: Some(current),
@@ -269,18 +333,18 @@ pub fn trace_up(
             }
             _ => {}
         }
-        match (issue.caller_type.as_str(), &issue.caller_key) {
-            ("AWSService", _) => {
+        match (&issue.caller_type, &issue.caller_key) {
+            (IdentityType::AwsService, _) => {
                 break Origin::Service {
                     name: issue.caller_arn.clone(),
                 };
             }
-            ("Root", None) => {
+            (IdentityType::Root, None) => {
                 break Origin::Root {
                     account: issue.account.clone(),
                 };
             }
-            ("IAMUser", None) => {
+            (IdentityType::IamUser, None) => {
                 break Origin::User {
                     arn: issue.caller_arn.clone(),
                     key: None,
@@ -329,7 +393,7 @@ pub fn descendants(issues: &BTreeMap<String, Issue>, key: &str) -> Vec<(usize, I
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyUser {
     /// `useridentity.type`.
-    pub kind: String,
+    pub kind: IdentityType,
     /// `useridentity.arn`.
     pub arn: String,
     /// `useridentity.accountid`.
@@ -356,7 +420,7 @@ pub async fn key_users(ctx: &SessionContext) -> Result<BTreeMap<String, KeyUser>
             out.insert(
                 k.value(i).to_owned(),
                 KeyUser {
-                    kind: t.value(i).to_owned(),
+                    kind: IdentityType::parse(t.value(i)),
                     arn: a.value(i).to_owned(),
                     account: acct.value(i).to_owned(),
                 },

@@ -18,6 +18,7 @@ use datafusion::sql::parser::DFParser;
 use super::explain::{explain, one_line};
 use super::output::{self, Format};
 use super::readonly::check_read_only;
+use super::session::SQL_DIALECT;
 
 /// Where and how results go.
 #[derive(Debug, Clone)]
@@ -40,8 +41,10 @@ pub async fn run_sql(
     sink: &Sink,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let statements =
-        DFParser::parse_sql(sql).map_err(|e| anyhow!("{}", one_line(&e.to_string())))?;
+    let dialect = datafusion::sql::sqlparser::dialect::dialect_from_str(SQL_DIALECT)
+        .ok_or_else(|| anyhow!("unknown SQL dialect {SQL_DIALECT}"))?;
+    let statements = DFParser::parse_sql_with_dialect(sql, dialect.as_ref())
+        .map_err(|e| anyhow!("{}", one_line(&e.to_string())))?;
     if statements.is_empty() {
         anyhow::bail!("no SQL statement given");
     }

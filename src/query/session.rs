@@ -34,6 +34,9 @@ pub const TABLE: &str = "cloudtrail";
 
 include!(concat!(env!("OUT_DIR"), "/views.rs"));
 
+/// The SQL dialect of every session and of statements parsed outside one.
+pub const SQL_DIALECT: &str = "PostgreSQL";
+
 /// Which events of the lake a session sees; everything by default.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope {
@@ -115,6 +118,9 @@ fn context() -> Result<SessionContext> {
     let config = SessionConfig::new()
         .set_bool("datafusion.execution.parquet.pushdown_filters", true)
         .set_bool("datafusion.execution.parquet.reorder_filters", true)
+        // Responders write `requestparameters->>'principal' = '*'` the PostgreSQL and DuckDB
+        // way; the generic dialect binds `=` tighter than `->>` and fails on it.
+        .set_str("datafusion.sql_parser.dialect", SQL_DIALECT)
         .with_information_schema(true)
         .with_default_catalog_and_schema("trailscope", "public");
     // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.

@@ -39,6 +39,147 @@ fn help_teaches_with_examples() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("trailscope detect ./sample-logs"));
 }
 
+/// Splits an example command line as a shell would (quotes, no expansion); stops at a pipe, a
+/// redirection, or three spaces (where an example's description starts). `None` while a quote
+/// is still open.
+fn shell_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    let mut spaces = 0;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => word.push(c),
+            None => {
+                if c == ' ' {
+                    spaces += 1;
+                    if spaces == 3 {
+                        break;
+                    }
+                    if in_word {
+                        words.push(std::mem::take(&mut word));
+                        in_word = false;
+                    }
+                    continue;
+                }
+                spaces = 0;
+                match c {
+                    '"' | '\'' => {
+                        quote = Some(c);
+                        in_word = true;
+                    }
+                    '|' | '>' | '<' if !in_word => break,
+                    '\\' => {}
+                    _ => {
+                        word.push(c);
+                        in_word = true;
+                    }
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        return None;
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
+/// Every `trailscope …` example of every command's help (with its continuation lines).
+fn help_examples() -> Vec<(String, Vec<String>)> {
+    use clap::CommandFactory;
+    let mut texts = Vec::new();
+    // Unwrapped, so that each example is on its own line as written.
+    let mut top = trailscope::cmd::Cli::command().term_width(0);
+    top.build();
+    texts.push(("trailscope".to_owned(), top.render_long_help().to_string()));
+    for sub in top.get_subcommands_mut() {
+        let mut sub = sub.clone().term_width(0);
+        texts.push((
+            sub.get_name().to_owned(),
+            sub.render_long_help().to_string(),
+        ));
+        for subsub in sub.get_subcommands_mut() {
+            let mut subsub = subsub.clone().term_width(0);
+            texts.push((
+                subsub.get_name().to_owned(),
+                subsub.render_long_help().to_string(),
+            ));
+        }
+    }
+    let mut examples = Vec::new();
+    for (name, text) in texts {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(at) = line.find("trailscope ") else {
+                continue;
+            };
+            if !line[..at].trim().is_empty() && !line[..at].trim_end().ends_with('#') {
+                continue;
+            }
+            let mut cmd = line[at..].to_owned();
+            let mut next = i + 1;
+            let words = loop {
+                match shell_words(&cmd) {
+                    Some(w) => break w,
+                    None if next < lines.len() => {
+                        cmd.push('\n');
+                        cmd.push_str(lines[next]);
+                        next += 1;
+                    }
+                    None => panic!("{name} --help: unbalanced quotes in {cmd}"),
+                }
+            };
+            examples.push((format!("{name} --help: {cmd}"), words));
+        }
+    }
+    examples
+}
+
+#[test]
+fn every_help_example_parses_and_names_real_rules_and_packs() {
+    use clap::Parser;
+    let rules = trailscope::detect::builtin().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let packs: Vec<&str> = rules.iter().map(|r| r.pack.as_str()).collect();
+    let examples = help_examples();
+    assert!(
+        examples.len() > 30,
+        "found only {} examples",
+        examples.len()
+    );
+    for (at, words) in &examples {
+        // `trailscope <command> --help` is an example of asking for help, not a command.
+        if at.contains("--help:") && at.contains("<command>") {
+            continue;
+        }
+        if let Err(e) = trailscope::cmd::Cli::try_parse_from(words) {
+            panic!("{at}\ndoes not parse: {e}");
+        }
+        for pair in words.windows(2) {
+            let (flag, value) = (pair[0].as_str(), pair[1].as_str());
+            let rule = match flag {
+                "--rule" | "show" => Some(value),
+                "--param" => value
+                    .split_once('.')
+                    .map(|(r, _)| r)
+                    .filter(|r| !r.contains('=')),
+                _ => None,
+            };
+            if let Some(rule) = rule {
+                assert!(ids.contains(&rule), "{at}\nnames no rule: {rule}");
+            }
+            if flag == "--pack" {
+                assert!(packs.contains(&value), "{at}\nnames no pack: {value}");
+            }
+        }
+    }
+}
+
 #[test]
 fn exit_0_when_every_object_is_ingested() {
     let src = tempfile::tempdir().unwrap();

@@ -280,6 +280,17 @@ fn user_packs_add_rules_and_override_built_in_ones() {
             && text.contains("eventname"),
         "{text}"
     );
+    // A stranger's rule with a threshold marker written `/*/`: FAIL, never a panic.
+    let odd = tempfile::tempdir().unwrap();
+    write_rule(
+        odd.path(),
+        "odd.sql",
+        "-- id: odd-marker\n-- title: t\n-- severity: low\n-- description: d\n-- param: n = 1 | n\nSELECT 1 /*/ n */ AS x\n",
+    );
+    let lint_odd = trailscope(&["packs", "lint", odd.path().to_str().unwrap()]);
+    assert_eq!(lint_odd.status.code(), Some(1), "{}", describe(&lint_odd));
+    assert!(String::from_utf8_lossy(&lint_odd.stdout).contains("FAIL"));
+
     let out = detect(&["--packs-dir", p, "--pack", "mine"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("custom-office-logins"));

@@ -330,3 +330,43 @@ fn a_closed_pipe_ends_quietly() {
         );
     }
 }
+
+#[test]
+fn json_arrows_bind_tighter_than_comparisons_as_in_postgresql() {
+    // The sample's attacker opens a function to the world: AddPermission with principal "*".
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM cloudtrail WHERE requestparameters->>'principal' = '*'",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let n: u64 = stdout(&out).lines().nth(1).unwrap().parse().unwrap();
+    assert!(n >= 1, "{}", stdout(&out));
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n FROM cloudtrail WHERE json_get_str(requestparameters, 'principal') = '*'",
+    ]);
+    assert_eq!(stdout(&out).lines().nth(1).unwrap(), n.to_string());
+}
+
+#[test]
+fn the_help_and_the_shell_name_every_table_of_the_session() {
+    let help = String::from_utf8_lossy(&trailscope(&["sql", "--help"]).stdout).into_owned();
+    let out = sql(&[
+        "--format",
+        "csv",
+        "-e",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    ]);
+    let tables: Vec<String> = stdout(&out).lines().skip(1).map(str::to_owned).collect();
+    assert!(tables.len() >= 7, "{tables:?}");
+    for t in &tables {
+        assert!(
+            help.contains(t.as_str()),
+            "sql --help does not name the table {t}"
+        );
+    }
+}
