@@ -80,6 +80,7 @@ pub async fn resolve(source: Option<&str>, lake: &Path, aws: &AwsArgs) -> Result
         return Ok(lake.to_path_buf());
     };
     let (lake, report) = ingest::cache::ingest(source, aws.clone().into()).await?;
+    // Failed objects were logged as errors by the run itself; `-q` keeps only those.
     if !crate::progress::quiet() {
         let mut text = format!("ingested {source} into the cache lake {}\n", lake.display());
         let mut buf = Vec::new();

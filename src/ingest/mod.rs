@@ -23,6 +23,7 @@ pub mod columns;
 pub mod convert;
 pub mod decode;
 pub mod jsontext;
+pub mod object;
 pub mod records;
 pub mod report;
 pub mod restore;
@@ -33,21 +34,19 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use futures::StreamExt;
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
 use crate::lake::Lake;
 use crate::lake::ledger::Ledger;
 use crate::lake::manifest::{self, Entry, Run, Status};
-use crate::lake::partition::PartBatch;
 use crate::lake::quarantine::Quarantine;
 use crate::lake::writer::{Writer, WriterConfig};
 use crate::progress;
 use crate::source::layout::{Filters, ObjectKind};
 use crate::source::s3::{S3Options, S3Source};
 use crate::source::{self, Location, ObjectRef, SourceSpec};
-use records::{BadRecord, Content};
+use object::{Processed, fetch, process};
+use records::BadRecord;
 
 /// Default cap on an object's decompressed size: 1 GiB.
 pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 1 << 30;
@@ -116,28 +115,6 @@ pub struct Report {
     pub files_written: usize,
     /// Digest files kept beside the lake by this run (`--keep-digests`).
     pub digests_kept: usize,
-}
-
-/// What processing one object's bytes gave.
-enum Processed {
-    Records {
-        parts: Vec<PartBatch>,
-        bad: Vec<BadRecord>,
-        records: u64,
-    },
-    Digest,
-    NotLog,
-    Bad {
-        bytes: Vec<u8>,
-        reason: String,
-    },
-}
-
-struct Fetched {
-    size: u64,
-    sha256: String,
-    content_sha256: Option<String>,
-    result: Processed,
 }
 
 /// Runs one ingest.
@@ -476,106 +453,6 @@ async fn convert_and_write(
     let files = writer.finish().await?;
     quarantine.finish()?;
     Ok((entries, failures, files.len()))
-}
-
-async fn fetch(obj: &ObjectRef, s3: &HashMap<String, S3Source>) -> Result<Vec<u8>> {
-    match &obj.location {
-        Location::S3 { bucket, key } => {
-            let client = s3.get(bucket).context("no S3 client for the bucket")?;
-            client.fetch(bucket, key).await
-        }
-        Location::File(p) => tokio::fs::read(p)
-            .await
-            .with_context(|| format!("reading {}", p.display())),
-        Location::Stdin => {
-            let mut buf = Vec::new();
-            tokio::io::stdin()
-                .read_to_end(&mut buf)
-                .await
-                .context("reading standard input")?;
-            Ok(buf)
-        }
-    }
-}
-
-/// Decodes, parses and converts one object: the CPU-bound part of the pipeline.
-fn process(obj: &ObjectRef, bytes: Vec<u8>, cap: u64) -> Fetched {
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let size = bytes.len() as u64;
-    let mut content_sha256 = None;
-    let result = match decode_and_convert(obj, &bytes, cap, &mut content_sha256) {
-        Ok(p) => p,
-        Err(reason) => Processed::Bad { bytes, reason },
-    };
-    Fetched {
-        size,
-        sha256,
-        content_sha256,
-        result,
-    }
-}
-
-thread_local! {
-    /// Each conversion thread gunzips into one buffer, reused object after object.
-    static DECODED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A reused buffer larger than this is given back after use, so one huge object does not pin
-/// its memory for the rest of the run.
-const KEEP_BUFFER: usize = 64 << 20;
-
-fn decode_and_convert(
-    obj: &ObjectRef,
-    bytes: &[u8],
-    cap: u64,
-    content_sha256: &mut Option<String>,
-) -> Result<Processed, String> {
-    DECODED.with_borrow_mut(|buf| {
-        let result = convert_decoded(obj, bytes, cap, buf, content_sha256);
-        if buf.capacity() > KEEP_BUFFER {
-            *buf = Vec::new();
-        }
-        result
-    })
-}
-
-fn convert_decoded(
-    obj: &ObjectRef,
-    bytes: &[u8],
-    cap: u64,
-    buf: &mut Vec<u8>,
-    content_sha256: &mut Option<String>,
-) -> Result<Processed, String> {
-    let text = decode::decode_into(bytes, cap, buf).map_err(|e| e.to_string())?;
-    // What a digest's hashValue is: costs a pass over the decompressed bytes, and spares
-    // verification a second read of every object.
-    *content_sha256 = Some(hex::encode(Sha256::digest(text)));
-    if !obj.expect_log && !looks_like_json(text) {
-        return Ok(Processed::NotLog);
-    }
-    match records::parse(text).map_err(|e| e.to_string())? {
-        Content::Digest => Ok(Processed::Digest),
-        Content::Records(parsed) => {
-            let converted = convert::convert(&parsed.records, &obj.uri, &obj.hints);
-            let records = (parsed.records.len() + parsed.bad.len()) as u64;
-            let mut bad = parsed.bad;
-            bad.extend(converted.bad);
-            Ok(Processed::Records {
-                parts: converted.parts,
-                bad,
-                records,
-            })
-        }
-    }
-}
-
-/// Whether text starts like a JSON object or array (after a BOM and whitespace).
-fn looks_like_json(text: &[u8]) -> bool {
-    let t = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
-    matches!(
-        t.iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b'{' | b'[')
-    )
 }
 
 /// The distinct reasons of bad records with their counts, for one log line.

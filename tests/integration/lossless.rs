@@ -86,21 +86,18 @@ fn ingest_keeps_every_field_of_the_sample_logs() {
     );
 }
 
+/// The real public CloudTrail samples live beside the repository, not in it, so a plain
+/// `cargo test` on a fresh clone shows this test as ignored rather than passing it silently;
+/// `cargo test -- --ignored` (as CI runs it) checks them and fails when they are absent.
 #[test]
+#[ignore = "needs ../shared/data/formats beside the repository; run with --ignored"]
 fn ingest_keeps_every_field_of_real_records() {
     let formats = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/formats");
-    if !formats.is_dir() {
-        // Written to the process's stderr directly, past the test harness's capture, so the
-        // skip shows in every run's output instead of passing silently.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "NOTE: {} is absent, so the real public CloudTrail samples were NOT checked; \
-             lossless ingest is then proven on sample-logs only",
-            formats.display()
-        );
-        return;
-    }
+    assert!(
+        formats.is_dir(),
+        "{} is absent: the real public CloudTrail samples cannot be checked",
+        formats.display()
+    );
     let n = check_lossless(&formats);
     assert!(n >= 30, "only {n} real records were stored");
 }

@@ -370,3 +370,33 @@ fn the_help_and_the_shell_name_every_table_of_the_session() {
         );
     }
 }
+
+#[test]
+fn quiet_silences_the_cache_ingest_but_not_its_errors() {
+    let cache = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let out = trailscope_with(
+        &[
+            "-q",
+            "sql",
+            sample.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) AS n FROM cloudtrail",
+        ],
+        &[("TRAILSCOPE_CACHE", cache.path().to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(stdout(&out), "n\n2736\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("cache lake") && !err.contains("records read"),
+        "{err}"
+    );
+    // The sample's truncated object is still named: it is an error.
+    assert!(
+        err.lines().count() == 1 && err.starts_with("error: "),
+        "{err}"
+    );
+}
