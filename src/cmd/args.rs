@@ -1,5 +1,6 @@
 //! Argument groups shared by the subcommands, and the one place where a command's "raw SOURCE or
-//! `--lake`" becomes a lake and a query session.
+//! `--lake`" becomes a lake and a query session (with the detections run over it, for `timeline`
+//! and `summary`).
 //!
 //! Input: parsed options. Output: a lake directory (ingesting a raw source into its cache lake
 //! first, with the ledger on stderr) and a session with every table trailscope offers. This
@@ -11,9 +12,12 @@ use anyhow::Result;
 use clap::Args;
 use datafusion::prelude::SessionContext;
 
+use crate::detect::{self, Finding, Overrides, Severity};
 use crate::ingest;
+use crate::query::output::Format;
 use crate::query::session::{self, Scope};
 use crate::source::s3::S3Options;
+use crate::time::{parse_until, parse_when};
 
 /// `--lake`, shared by every command that reads or writes a lake.
 #[derive(Debug, Clone, Args)]
@@ -70,6 +74,50 @@ impl PacksDirs {
     /// The built-in rules and these directories' rules.
     pub fn catalogue(&self) -> Result<Vec<crate::detect::Rule>> {
         crate::detect::catalogue(&self.dirs)
+    }
+}
+
+/// Options shared by `timeline` and `summary`.
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    #[command(flatten)]
+    pub input: LakeInput,
+
+    /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span such as 36h).
+    #[arg(long, value_parser = parse_when, value_name = "WHEN")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Only events before WHEN (a bare date includes that whole day).
+    #[arg(long, value_parser = parse_until, value_name = "WHEN")]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// How it is printed.
+    #[arg(long, value_parser = Format::parser(Format::RECORDS), default_value = "table", value_name = "FORMAT")]
+    pub format: Format,
+
+    /// Do not run the detections (faster; nothing is marked as flagged).
+    #[arg(long)]
+    pub no_detections: bool,
+
+    #[command(flatten)]
+    pub packs: PacksDirs,
+}
+
+impl InvestigateArgs {
+    /// The session, narrowed to --since/--until, and the findings of every rule over it.
+    pub async fn open(&self) -> Result<(SessionContext, Vec<Finding>)> {
+        let scope = Scope {
+            since: self.since,
+            until: self.until,
+        };
+        let (_, ctx) = self.input.open(scope).await?;
+        if self.no_detections {
+            return Ok((ctx, Vec::new()));
+        }
+        let rules = detect::select(self.packs.catalogue()?, &[], &[], Severity::Info)?;
+        let outcomes = detect::run(&ctx, rules, &Overrides::default(), |_| {}).await;
+        let findings = detect::findings(&outcomes).into_iter().cloned().collect();
+        Ok((ctx, findings))
     }
 }
 

@@ -8,7 +8,6 @@
 pub mod args;
 pub mod detect;
 pub mod ingest;
-pub mod investigate;
 pub mod packs;
 pub mod sql;
 pub mod summary;

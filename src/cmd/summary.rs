@@ -1,6 +1,6 @@
 //! `trailscope summary`: per-actor summaries for the first hour of an investigation.
 //!
-//! Opens one session like `timeline` ([`super::investigate::Common`]) and prints
+//! Opens one session like `timeline` ([`super::args::InvestigateArgs`]) and prints
 //! [`crate::investigate::summary`]'s summaries, the flagged and busiest actors first. Exit status:
 //! 0 done (nothing matched is said on stderr), 2 error.
 
@@ -11,7 +11,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::EXIT_OK;
-use super::investigate::Common;
+use super::args::InvestigateArgs;
 use crate::investigate::render::write_summaries;
 use crate::investigate::summary;
 
@@ -34,7 +34,7 @@ pub struct SummaryArgs {
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top: usize,
     #[command(flatten)]
-    pub common: Common,
+    pub common: InvestigateArgs,
 }
 
 /// Runs `trailscope summary`.

@@ -2,7 +2,7 @@
 //! sessions included, with the events that detections flagged marked.
 //!
 //! Opens one session (over `--lake` or a raw source's cache lake), narrowed to `--since/--until`,
-//! by default runs the built-in detections over it ([`super::investigate::Common`]), and prints
+//! by default runs the built-in detections over it ([`super::args::InvestigateArgs`]), and prints
 //! [`crate::investigate::timeline`]'s lines. Exit status: 0 done (nothing matched is said on
 //! stderr), 2 error.
 
@@ -13,7 +13,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::EXIT_OK;
-use super::investigate::Common;
+use super::args::InvestigateArgs;
 use crate::investigate::render::write_timeline;
 use crate::investigate::timeline::{self, Pivot};
 
@@ -52,7 +52,7 @@ pub struct TimelineArgs {
     #[arg(long)]
     pub no_collapse: bool,
     #[command(flatten)]
-    pub common: Common,
+    pub common: InvestigateArgs,
 }
 
 /// Runs `trailscope timeline`.

@@ -247,7 +247,9 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
                 "logs": report.logs,
                 "notes": report.notes,
             });
-            serde_json::to_writer_pretty(&mut out, &doc).context("writing the report")?;
+            serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(crate::query::output::json_error)
+                .context("writing the report")?;
             writeln!(out)?;
         }
         Format::Table | Format::Sarif => {

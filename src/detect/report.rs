@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::rule::{Rule, Severity};
 use super::run::{Finding, Outcome, findings};
-use crate::query::output::{Format, write_records};
+use crate::query::output::{Format, json_error, write_records};
 
 /// Writes the findings of `outcomes` in `format`. `took` is the run's wall time, for the table's
 /// last line.
@@ -34,7 +34,7 @@ pub fn write(
             write_records(out, &findings(outcomes), format)
         }
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(outcomes))?;
+            serde_json::to_writer_pretty(&mut *out, &sarif(outcomes)).map_err(json_error)?;
             writeln!(out)?;
             Ok(())
         }

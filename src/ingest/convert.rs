@@ -1,6 +1,6 @@
 //! Convert step: raw CloudTrail records to Arrow record batches, one per lake partition.
 //!
-//! Input: the records of one object (from `record`) and the object's URI. Output: one batch per
+//! Input: the records of one object (from [`super::records`]) and the object's URI. Output: one batch per
 //! (account, region, day) partition in the lake schema, each row with its de-duplication key, plus
 //! the records that cannot be stored (no eventID, no or unparseable eventTime, nesting too deep),
 //! kept with their text and the reason for quarantine.
@@ -8,9 +8,10 @@
 //! Nothing is lost or changed silently: a value whose type or spelling the typed columns cannot
 //! hold exactly (an unknown key at any depth, an explicit `null`, a number where a string is
 //! usual, an eventTime not in CloudTrail's own format) is written to the `extra` column as JSON,
-//! and `restore` merges it back over the typed columns to give the original record.
+//! and [`super::restore`] merges it back over the typed columns to give the original record.
 //!
-//! This module does not de-duplicate across objects or write files; the lake writer does.
+//! Column builders are in [`super::columns`]. This module does not de-duplicate across objects
+//! or write files; the lake writer does.
 
 use std::borrow::Cow;
 

@@ -7,7 +7,7 @@
 //! appended tail is a classic way to smuggle data past a digest check. Decompressed size is capped
 //! against gzip bombs.
 //!
-//! This module does not look at the JSON; `record` does.
+//! This module does not look at the JSON; [`super::records`] does.
 
 use std::borrow::Cow;
 use std::io::Read;

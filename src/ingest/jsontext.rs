@@ -5,7 +5,7 @@
 //! JSON that the lake keeps as text is copied as-is (minified only when the input was
 //! pretty-printed). This keeps parsing close to the speed of the bytes.
 //!
-//! Nothing here knows about CloudTrail fields; `schema` and `batch` do.
+//! Nothing here knows about CloudTrail fields; `schema` and [`super::convert`] do.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -11,7 +11,7 @@
 //! - a single record object.
 //!
 //! CloudTrail digest files are recognised and reported as such so they can be skipped.
-//! This module does not check fields or build rows; `batch` does.
+//! This module does not check fields or build rows; [`super::convert`] does.
 
 use std::borrow::Cow;
 

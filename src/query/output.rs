@@ -114,12 +114,12 @@ pub fn write_records<T: serde::Serialize>(
 ) -> Result<()> {
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, items)?;
+            serde_json::to_writer_pretty(&mut *out, items).map_err(json_error)?;
             writeln!(out)?;
         }
         Format::Ndjson => {
             for item in items {
-                serde_json::to_writer(&mut *out, item)?;
+                serde_json::to_writer(&mut *out, item).map_err(json_error)?;
                 writeln!(out)?;
             }
         }
@@ -141,6 +141,15 @@ pub fn write_records<T: serde::Serialize>(
         Format::Table | Format::Sarif => bail!("{} is not a record format", format.name()),
     }
     Ok(())
+}
+
+/// A JSON writer's error, with a failed write kept as the I/O error it was: a closed pipe
+/// (`| head`) must stay recognisable so that it ends the program quietly.
+pub fn json_error(e: serde_json::Error) -> anyhow::Error {
+    match e.io_error_kind() {
+        Some(kind) => std::io::Error::from(kind).into(),
+        None => e.into(),
+    }
 }
 
 /// A JSON object's fields in the order they were written (serde_json's own map sorts them).

@@ -3,10 +3,12 @@
 //! Input: a lake directory. Output: a `SessionContext` with the table `cloudtrail` (the
 //! hive-partitioned Parquet, with `account`, `region` and `day` as columns, so filters on them
 //! prune files and filters on `eventtime` prune row groups), the views of `queries/views/`, the
-//! JSON functions of `datafusion-functions-json` and trailscope's own (`functions`). Statements are checked by
-//! [`super::readonly`] before they run.
+//! `verification` table of the latest `verify` verdicts, the JSON functions of
+//! `datafusion-functions-json` and trailscope's own ([`super::functions`]), in the PostgreSQL
+//! dialect. Tables that higher wings compute (`credential_chains`) are added by the caller.
+//! Statements are checked by [`super::readonly`] before they run.
 //!
-//! This module does not print results; `output` does.
+//! This module does not print results; [`super::output`] does.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -142,7 +142,7 @@ pub fn help() -> String {
     );
     for c in COMMANDS {
         let call = format!("{} {}", c.names.join(", "), c.args);
-        text.push_str(&format!("\n  {:<36} {}", call.trim_end(), c.about));
+        text.push_str(&format!("\n  {:<38} {}", call.trim_end(), c.about));
     }
     text
 }
@@ -156,7 +156,11 @@ impl FromStr for Meta {
             Some((c, a)) => (c, Some(a.trim()).filter(|a| !a.is_empty())),
             None => (line, None),
         };
-        Ok(match (cmd, arg) {
+        // The table knows every spelling; the match below sees only the main one.
+        let Some(spec) = COMMANDS.iter().find(|c| c.names.contains(&cmd)) else {
+            return Err(format!("unknown command {cmd}; \\help lists them"));
+        };
+        Ok(match (spec.names[0], arg) {
             ("\\d", name) => Meta::Describe(name.map(str::to_ascii_lowercase)),
             ("\\dt", None) => Meta::Tables,
             ("\\df", None) => Meta::Functions,
@@ -193,8 +197,9 @@ impl FromStr for Meta {
             }
             ("\\summary", actor) => Meta::Summary(actor.map(str::to_owned)),
             ("\\o", file) => Meta::Output(file.map(PathBuf::from)),
-            ("\\help" | "\\?" | "\\h", _) => Meta::Help,
-            ("\\q" | "\\quit", None) => Meta::Quit,
+            ("\\help", _) => Meta::Help,
+            ("\\q", None) => Meta::Quit,
+            (_, Some(_)) => return Err(format!("{cmd} takes no argument; \\help shows its use")),
             _ => return Err(format!("unknown command {cmd}; \\help lists them")),
         })
     }

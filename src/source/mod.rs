@@ -7,8 +7,8 @@
 //!
 //! Listing walks the CloudTrail key layout one level at a time and never descends into a prefix
 //! the filters exclude, so a few days of one region of a year-long organization trail costs a few
-//! dozen list calls, not a full listing. This module does not decode or parse; `decode` and
-//! `record` do.
+//! dozen list calls, not a full listing. This module does not decode or parse; `ingest::decode`
+//! and `ingest::records` do.
 
 pub mod layout;
 pub mod local;

@@ -4,7 +4,7 @@
 //! Input: a bucket, a prefix, the filters and the client options. Output: the objects (listed
 //! level by level with `/` as delimiter, concurrently, pruned by the key layout), then each
 //! object's bytes. The SDK retries throttling and dropped connections; a body cut off mid-download
-//! is fetched again here. This module does not decode; `decode` does.
+//! is fetched again here. This module does not decode; `ingest::decode` does.
 
 use std::time::Duration;
 

@@ -329,6 +329,30 @@ fn a_closed_pipe_ends_quietly() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The record writer too: the rule list as JSON is larger than a pipe's buffer.
+    for format in ["json", "ndjson", "csv"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+            .args(["packs", "list", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 64];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut first)
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "packs list --format {format}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]
