@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::Report;
-use crate::lake::summary;
+use crate::lake::{quarantine, summary};
 
 /// Writes the ledger, the failures and the lake summary.
 pub fn write_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
@@ -43,7 +43,7 @@ pub fn write_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()>
         writeln!(
             out,
             "Readable bad objects are kept in {}; objects that could not be downloaded are retried by the next run.",
-            lake.join("_trailscope/quarantine/objects").display()
+            quarantine::objects_dir(lake).display()
         )?;
     }
     if r.ledger.quarantined > 0 {
@@ -51,8 +51,7 @@ pub fn write_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()>
             out,
             "\n{} record(s) quarantined with their raw text and the reason: {}",
             r.ledger.quarantined,
-            lake.join(format!("_trailscope/quarantine/records/{}.jsonl", r.run_id))
-                .display()
+            quarantine::records_file(lake, &r.run_id).display()
         )?;
     }
     Ok(())

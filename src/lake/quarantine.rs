@@ -110,6 +110,18 @@ pub struct BadRecord {
     pub reason: Reason,
 }
 
+/// Where a lake keeps the bytes of its bad objects.
+pub fn objects_dir(lake: &std::path::Path) -> std::path::PathBuf {
+    lake.join(QUARANTINE_DIR).join("objects")
+}
+
+/// The file of the records that the run `run_id` quarantined.
+pub fn records_file(lake: &std::path::Path, run_id: &str) -> std::path::PathBuf {
+    lake.join(QUARANTINE_DIR)
+        .join("records")
+        .join(format!("{run_id}.jsonl"))
+}
+
 /// Relative directory of the quarantine.
 pub const QUARANTINE_DIR: &str = "_trailscope/quarantine";
 
