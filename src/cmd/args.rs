@@ -104,20 +104,31 @@ pub struct InvestigateArgs {
 }
 
 impl InvestigateArgs {
-    /// The session, narrowed to --since/--until, and the findings of every rule over it.
-    pub async fn open(&self) -> Result<(SessionContext, Vec<Finding>)> {
+    /// The session, narrowed to --since/--until, the findings of every rule over it, and whether
+    /// a rule could not run (each is logged as an error; the others' marks still count).
+    pub async fn open(&self) -> Result<(SessionContext, Vec<Finding>, bool)> {
         let scope = Scope {
             since: self.since,
             until: self.until,
         };
         let (_, ctx) = self.input.open(scope).await?;
         if self.no_detections {
-            return Ok((ctx, Vec::new()));
+            return Ok((ctx, Vec::new(), false));
         }
         let rules = detect::select(self.packs.catalogue()?, &[], &[], Severity::Info)?;
         let outcomes = detect::run(&ctx, rules, &Overrides::default(), |_| {}).await;
+        let mut failed = false;
+        for o in &outcomes {
+            if let Err(e) = &o.result {
+                log::error!(
+                    "rule {} could not run, its marks are missing: {e:#}",
+                    o.rule.id
+                );
+                failed = true;
+            }
+        }
         let findings = detect::findings(&outcomes).into_iter().cloned().collect();
-        Ok((ctx, findings))
+        Ok((ctx, findings, failed))
     }
 }
 

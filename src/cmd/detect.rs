@@ -146,6 +146,9 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
             until: args.until,
         };
         let (lake, ctx) = args.input.open(scope).await?;
+        if let Some(out) = &args.output {
+            crate::lake::ensure_outside(&lake, out)?;
+        }
         statuses = crate::verify::results::load_evidence(&lake)?;
         let bar = crate::progress::rules(rules.len() as u64);
         let outcomes = detect::run(&ctx, rules, &overrides, |o| {

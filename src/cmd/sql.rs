@@ -96,15 +96,20 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
             .read_to_string(&mut sql)
             .context("reading SQL from stdin")?;
     }
-    let sink = Sink {
+    let mut sink = Sink {
         format: args.format,
         max_width: args.max_width,
         file: args.output.clone(),
+        lake: None,
         timing: false,
     };
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
-        let (_, ctx) = args.input.open(Scope::default()).await?;
+        let (lake, ctx) = args.input.open(Scope::default()).await?;
+        if let Some(out) = &sink.file {
+            crate::lake::ensure_outside(&lake, out)?;
+        }
+        sink.lake = Some(lake);
         if shell {
             let rules = args.packs.catalogue()?;
             return repl::run(&ctx, &rules, sink, terminal).await;

@@ -2,7 +2,8 @@
 //!
 //! Opens one session like `timeline` ([`super::args::InvestigateArgs`]) and prints
 //! [`crate::investigate::summary`]'s summaries, the flagged and busiest actors first. Exit status:
-//! 0 done (nothing matched is said on stderr), 2 error.
+//! 0 done (nothing matched is said on stderr), 2 error (also when a rule behind the detections
+//! column could not run: the summaries still print).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,8 +11,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 
-use super::EXIT_OK;
 use super::args::InvestigateArgs;
+use super::{EXIT_ERROR, EXIT_OK};
 use crate::investigate::render::write_summaries;
 use crate::investigate::summary;
 
@@ -21,7 +22,7 @@ Examples:
   trailscope summary --actor user/ci-deploy --format json
   trailscope summary ./sample-logs                  straight from raw logs (a cache lake first)
 
-Exit status: 0 done (nothing matched is said on stderr); 2 error.";
+Exit status: 0 done (nothing matched is said on stderr); 2 error (also when a detection\nrule could not run; the summaries are still printed).";
 
 /// Options of `trailscope summary`.
 #[derive(Debug, Args)]
@@ -39,14 +40,15 @@ pub struct SummaryArgs {
 
 /// Runs `trailscope summary`.
 pub fn run(args: SummaryArgs) -> Result<ExitCode> {
-    let mut all = super::runtime()?.block_on(async {
-        let (ctx, findings) = args.common.open().await?;
-        summary::summaries(
+    let (mut all, failed) = super::runtime()?.block_on(async {
+        let (ctx, findings, failed) = args.common.open().await?;
+        let all = summary::summaries(
             &ctx,
             args.actor.as_deref(),
             &findings.iter().collect::<Vec<_>>(),
         )
-        .await
+        .await?;
+        anyhow::Ok((all, failed))
     })?;
     all.truncate(args.top);
     if all.is_empty() {
@@ -55,5 +57,5 @@ pub fn run(args: SummaryArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     write_summaries(&mut out, &all, args.common.format)?;
     out.flush()?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(if failed { EXIT_ERROR } else { EXIT_OK }))
 }

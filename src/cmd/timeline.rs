@@ -4,7 +4,7 @@
 //! Opens one session (over `--lake` or a raw source's cache lake), narrowed to `--since/--until`,
 //! by default runs the built-in detections over it ([`super::args::InvestigateArgs`]), and prints
 //! [`crate::investigate::timeline`]'s lines. Exit status: 0 done (nothing matched is said on
-//! stderr), 2 error.
+//! stderr), 2 error (also when a rule behind the marks could not run: the lines still print).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::EXIT_OK;
 use super::args::InvestigateArgs;
+use super::{EXIT_ERROR, EXIT_OK};
 use crate::investigate::render::write_timeline;
 use crate::investigate::timeline::{self, Pivot};
 
@@ -29,7 +29,7 @@ Runs of three or more read-only calls of one kind (Describe*, List*, Get*) or da
 name by one actor collapse into one line with a count (--no-collapse keeps every event). Lines that
 a detection flagged carry its rule id.
 
-Exit status: 0 done (nothing matched is said on stderr); 2 error.";
+Exit status: 0 done (nothing matched is said on stderr); 2 error (also when a detection\nrule behind the marks could not run; the timeline is still printed).";
 
 /// Options of `trailscope timeline`.
 #[derive(Debug, Args)]
@@ -65,11 +65,12 @@ pub fn run(args: TimelineArgs) -> Result<ExitCode> {
         _ => bail!("give one of --actor, --key, --ip or --resource"),
     };
     let lines = super::runtime()?.block_on(async {
-        let (ctx, findings) = args.common.open().await?;
+        let (ctx, findings, failed) = args.common.open().await?;
         let mut lines = timeline::timeline(&ctx, &pivot, !args.no_collapse).await?;
         timeline::mark(&mut lines, &findings.iter().collect::<Vec<_>>());
-        anyhow::Ok(lines)
+        anyhow::Ok((lines, failed))
     })?;
+    let (lines, failed) = lines;
     if lines.is_empty() {
         crate::progress::eprint_line(
             "no event in the lake matches; check the value and --since/--until",
@@ -78,5 +79,5 @@ pub fn run(args: TimelineArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     write_timeline(&mut out, &lines, args.common.format)?;
     out.flush()?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(if failed { EXIT_ERROR } else { EXIT_OK }))
 }

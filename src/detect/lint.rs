@@ -22,19 +22,8 @@ pub async fn lint(ctx: &SessionContext, rule: &Rule) -> Vec<String> {
         Ok(p) => p,
         Err(e) => return vec![crate::query::explain::explain(&e.to_string()).to_string()],
     };
-    if !matches!(
-        plan,
-        datafusion::logical_expr::LogicalPlan::Projection(_)
-            | datafusion::logical_expr::LogicalPlan::Sort(_)
-            | datafusion::logical_expr::LogicalPlan::Limit(_)
-            | datafusion::logical_expr::LogicalPlan::Filter(_)
-            | datafusion::logical_expr::LogicalPlan::Aggregate(_)
-            | datafusion::logical_expr::LogicalPlan::Distinct(_)
-            | datafusion::logical_expr::LogicalPlan::Union(_)
-            | datafusion::logical_expr::LogicalPlan::SubqueryAlias(_)
-            | datafusion::logical_expr::LogicalPlan::Window(_)
-    ) {
-        problems.push("the body must be one SELECT query".to_owned());
+    if let Err(e) = crate::query::readonly::check_query(&plan) {
+        problems.push(format!("{e:#}"));
         return problems;
     }
     let schema = plan.schema().clone();

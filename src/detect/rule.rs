@@ -270,11 +270,7 @@ impl Rule {
                 let replacement = if quoted {
                     format!("'{}'", value.replace('\'', "''"))
                 } else {
-                    if value.is_empty()
-                        || !value
-                            .bytes()
-                            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-                    {
+                    if !is_number(value) {
                         bail!(
                             "--param {}={value}: {} of rule {} is a number",
                             p.name,
@@ -289,6 +285,17 @@ impl Rule {
         }
         Ok(sql)
     }
+}
+
+/// A plain decimal number (`20`, `-1`, `0.5`): anything else, such as `1--` (which would
+/// comment out the rest of the rule's line), is refused.
+fn is_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 const KEYS: &[&str] = &[
@@ -465,6 +472,14 @@ WHERE x >= 20 /* min_calls */ AND t > now() - INTERVAL '10 minutes' /* window */
         assert_eq!(r.render(&Overrides::default()).unwrap(), r.sql);
         let bad = Overrides::parse(&["min_calls=5; DROP".into()]).unwrap();
         assert!(r.render(&bad).is_err());
+        for odd in ["1--", "--1", "1-2", "1.2.3", ".5", "5.", "-", ""] {
+            let o = Overrides::parse(&[format!("min_calls={odd}")]).unwrap();
+            assert!(r.render(&o).is_err(), "{odd:?} was taken for a number");
+        }
+        for fine in ["0", "-1", "0.5", "20"] {
+            let o = Overrides::parse(&[format!("min_calls={fine}")]).unwrap();
+            assert!(r.render(&o).is_ok(), "{fine:?}");
+        }
         assert!(Overrides::parse(&["nothing".into()]).is_err());
         let typo = Overrides::parse(&["min_call=5".into()]).unwrap();
         assert!(typo.check(&[r]).is_err());

@@ -117,8 +117,18 @@ pub async fn run_rule(
     overrides: &Overrides,
 ) -> Result<Vec<Finding>> {
     let sql = rule.render(overrides)?;
+    // Planned without running: `ctx.sql` would carry out DDL (CREATE EXTERNAL TABLE) at once, and
+    // a rule from a stranger's pack must pass the shell's check before anything runs.
+    let plan = ctx
+        .state()
+        .create_logical_plan(&sql)
+        .await
+        .map_err(|e| crate::query::explain::explain(&e.to_string()))
+        .with_context(|| format!("planning rule {} ({})", rule.id, rule.origin))?;
+    crate::query::readonly::check_query(&plan)
+        .with_context(|| format!("refusing rule {} ({})", rule.id, rule.origin))?;
     let df = ctx
-        .sql(&sql)
+        .execute_logical_plan(plan)
         .await
         .map_err(|e| crate::query::explain::explain(&e.to_string()))
         .with_context(|| format!("planning rule {} ({})", rule.id, rule.origin))?;

@@ -241,6 +241,53 @@ pub fn partition_dir(key: &partition::PartitionKey) -> String {
     format!("{TABLE_DIR}/{}", key.dir())
 }
 
+/// Refuses an output file inside the lake at `lake`: results written there could become rows of
+/// the evidence (a `.parquet` under `cloudtrail/`) or overwrite the lake's own records. Links and
+/// `..` are resolved first; a file that does not exist yet is judged by its directory.
+pub fn ensure_outside(lake: &Path, output: &Path) -> Result<()> {
+    let Ok(lake_real) = lake.canonicalize() else {
+        return Ok(());
+    };
+    let absolute = if output.is_absolute() {
+        output.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .context("finding the current directory")?
+            .join(output)
+    };
+    // The nearest existing ancestor, resolved, with the rest of the path after it.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    let resolved = loop {
+        match existing.canonicalize() {
+            Ok(real) => break real,
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => break existing.to_path_buf(),
+            },
+        }
+    };
+    let mut target = resolved;
+    for part in rest.iter().rev() {
+        if part == ".." {
+            target.pop();
+        } else {
+            target.push(part);
+        }
+    }
+    if target.starts_with(&lake_real) {
+        bail!(
+            "{} is inside the lake {}: output never goes into the evidence; write it elsewhere",
+            output.display(),
+            lake.display()
+        );
+    }
+    Ok(())
+}
+
 /// Whether `path` holds a lake (a manifest), so verification can use and update it.
 pub fn is_lake(path: &Path) -> bool {
     path.join(META_DIR).join("manifest").is_dir()

@@ -29,6 +29,8 @@ pub struct Sink {
     pub max_width: usize,
     /// Results to this file instead of stdout.
     pub file: Option<PathBuf>,
+    /// The lake the session reads: no result file may go inside it.
+    pub lake: Option<PathBuf>,
     /// Print the row count and elapsed time after each result, in every format (on stderr
     /// unless the format is the table).
     pub timing: bool,
@@ -65,6 +67,9 @@ pub async fn run_sql(
             .await
             .map_err(|e| explain(&e.to_string()))?;
         if let Some(path) = &sink.file {
+            if let Some(lake) = &sink.lake {
+                crate::lake::ensure_outside(lake, path)?;
+            }
             let rows = output::write_file(stream, path).await?;
             crate::progress::eprint_line(&format!("{rows} rows written to {}", path.display()));
             continue;

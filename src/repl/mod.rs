@@ -246,6 +246,9 @@ async fn run_rule(
     let took = started.elapsed();
     match &sink.file {
         Some(path) => {
+            if let Some(lake) = &sink.lake {
+                crate::lake::ensure_outside(lake, path)?;
+            }
             let format = Format::from_path(path).unwrap_or(Format::Json);
             let mut file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
@@ -327,6 +330,9 @@ async fn command(
             Ok(())
         }
         Meta::Output(file) => {
+            if let (Some(lake), Some(f)) = (&sink.lake, &file) {
+                crate::lake::ensure_outside(lake, f)?;
+            }
             match &file {
                 Some(p) => crate::progress::note(&format!("results go to {}", p.display())),
                 None => crate::progress::note("results go to the screen"),

@@ -16,7 +16,19 @@ pub fn trailscope(args: &[&str]) -> Output {
 
 /// Runs `trailscope` with extra environment variables.
 pub fn trailscope_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    run_with(args, env, None)
+}
+
+/// Runs `trailscope` with `input` on its standard input (a scripted shell session).
+pub fn trailscope_stdin(args: &[&str], input: &str) -> Output {
+    run_with(args, &[], Some(input))
+}
+
+fn run_with(args: &[&str], env: &[(&str, &str)], input: Option<&str>) -> Output {
     let mut cmd = Command::cargo_bin("trailscope").expect("the trailscope binary is built");
+    if let Some(text) = input {
+        cmd.write_stdin(text.to_owned());
+    }
     cmd.args(args)
         .env_remove("TRAILSCOPE_LAKE")
         .env_remove("TRAILSCOPE_FAILPOINT")

@@ -417,3 +417,79 @@ fn the_shell_lists_and_runs_rules() {
     assert!(text.contains("top APIs    ListUsers 1"), "{text}");
     assert!(text.contains("still_here"), "{text}");
 }
+
+#[test]
+fn a_strangers_pack_cannot_write_or_read_outside_the_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("written-by-a-rule.csv");
+    let header =
+        |id: &str| format!("-- id: {id}\n-- title: t\n-- severity: high\n-- description: d\n");
+    let rules = [
+        (
+            "copy.sql",
+            format!(
+                "{}COPY (SELECT 1 AS x) TO '{}'\n",
+                header("evil-copy"),
+                target.display()
+            ),
+        ),
+        (
+            "explain.sql",
+            format!(
+                "{}EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{}'\n",
+                header("evil-explain"),
+                target.display()
+            ),
+        ),
+        (
+            "external.sql",
+            format!(
+                "{}CREATE EXTERNAL TABLE pw STORED AS CSV LOCATION '/etc/passwd'\n",
+                header("evil-external")
+            ),
+        ),
+    ];
+    let packs = dir.path().join("evil");
+    for (file, text) in &rules {
+        write_rule(&packs, file, text);
+    }
+    let p = packs.to_str().unwrap();
+    let out = detect(&["--packs-dir", p, "--pack", "evil", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for (file, _) in &rules {
+        assert!(err.contains(file), "{file} is not named: {err}");
+    }
+    assert!(json_findings(&out).is_empty());
+    assert!(!target.exists(), "a rule wrote {}", target.display());
+    // Nor can a rule make a table over /etc/passwd that a later query of the session reads.
+    let lake = sample_lake().to_str().unwrap().to_owned();
+    let timeline = trailscope(&[
+        "timeline",
+        "--lake",
+        &lake,
+        "--ip",
+        "203.0.113.77",
+        "--packs-dir",
+        p,
+        "--format",
+        "json",
+    ]);
+    assert!(!target.exists());
+    // The timeline still prints, and the exit status says a rule behind its marks failed.
+    assert_eq!(timeline.status.code(), Some(2), "{}", describe(&timeline));
+    assert!(String::from_utf8_lossy(&timeline.stderr).contains("evil-external"));
+    let summary = trailscope(&[
+        "summary",
+        "--lake",
+        &lake,
+        "--packs-dir",
+        p,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(summary.status.code(), Some(2), "{}", describe(&summary));
+    assert!(serde_json::from_slice::<Value>(&summary.stdout).is_ok());
+    let lint = trailscope(&["packs", "lint", p]);
+    assert_eq!(lint.status.code(), Some(1), "{}", describe(&lint));
+}

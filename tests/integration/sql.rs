@@ -424,3 +424,89 @@ fn quiet_silences_the_cache_ingest_but_not_its_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn writing_statements_are_refused_wherever_they_hide() {
+    let lake = sample_lake();
+    let files_before = parquet_files(lake).len();
+    let target =
+        std::env::temp_dir().join(format!("trailscope-hidden-copy-{}.csv", std::process::id()));
+    let t = target.display();
+    for stmt in [
+        format!("EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{t}'"),
+        format!("EXPLAIN ANALYZE VERBOSE COPY (SELECT 1 AS x) TO '{t}'"),
+        format!("EXPLAIN COPY (SELECT 1 AS x) TO '{t}'"),
+        "EXPLAIN ANALYZE INSERT INTO cloudtrail SELECT * FROM cloudtrail LIMIT 1".to_owned(),
+        "EXPLAIN ANALYZE CREATE EXTERNAL TABLE p STORED AS CSV LOCATION '/etc/passwd'".to_owned(),
+    ] {
+        let out = sql(&["-e", &stmt]);
+        assert_eq!(out.status.code(), Some(2), "{stmt}\n{}", describe(&out));
+        // And in the shell, where an error keeps the shell going.
+        let shell = trailscope_stdin(
+            &["sql", "--lake", lake.to_str().unwrap(), "-i"],
+            &format!("{stmt};\n"),
+        );
+        assert!(
+            String::from_utf8_lossy(&shell.stderr).contains("refused"),
+            "{stmt}\n{}",
+            describe(&shell)
+        );
+    }
+    assert!(!target.exists(), "a hidden COPY wrote {t}");
+    assert_eq!(
+        parquet_files(lake).len(),
+        files_before,
+        "rows were written into the lake"
+    );
+    assert_eq!(
+        stdout(&sql(&[
+            "--format",
+            "csv",
+            "-e",
+            "SELECT count(*) AS n FROM cloudtrail"
+        ])),
+        "n\n2736\n"
+    );
+}
+
+#[test]
+fn results_never_go_into_the_lake() {
+    let lake = sample_lake();
+    let inside =
+        lake.join("cloudtrail/account=111122223333/region=us-east-1/day=2024-03-05/extra.parquet");
+    let out = sql(&[
+        "--output",
+        inside.to_str().unwrap(),
+        "-e",
+        "SELECT * FROM cloudtrail LIMIT 3",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inside the lake"));
+    assert!(!inside.exists());
+    // Through `..` from outside, and from the shell's \o.
+    let sneaky = lake
+        .join("..")
+        .join(lake.file_name().unwrap())
+        .join("x.csv");
+    let out = sql(&["--output", sneaky.to_str().unwrap(), "-e", "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let shell = trailscope_stdin(
+        &["sql", "--lake", lake.to_str().unwrap(), "-i"],
+        &format!("\\o {}\nSELECT 1;\n", inside.display()),
+    );
+    assert!(
+        String::from_utf8_lossy(&shell.stderr).contains("inside the lake"),
+        "{}",
+        describe(&shell)
+    );
+    assert!(!inside.exists() && !lake.join("x.csv").exists());
+    let detect = trailscope(&[
+        "detect",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--output",
+        lake.join("findings.json").to_str().unwrap(),
+    ]);
+    assert_eq!(detect.status.code(), Some(2), "{}", describe(&detect));
+    assert!(!lake.join("findings.json").exists());
+}
