@@ -1,8 +1,10 @@
-//! Progress bars and log lines on stderr.
+//! Progress bars and log lines on stderr, and text from logs made inert for any terminal.
 //!
 //! Bars (indicatif) show listing and conversion progress when stderr is a terminal and `-q` is not
 //! given; log lines (`warning: …`, `error: …`) are printed above the bars so neither garbles the
-//! other. Stdout is left to results. This module knows nothing of the pipeline.
+//! other. Every line printed here passes through [`inert`] (line breaks aside), so no object name
+//! or field quoted in a message can drive the terminal. Stdout is left to results. This module
+//! knows nothing of the pipeline.
 
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
@@ -38,11 +40,73 @@ impl log::Log for StderrLogger {
             log::Level::Trace => "trace",
         };
         bars().suspend(|| {
-            let _ = writeln!(std::io::stderr().lock(), "{label}: {}", r.args());
+            let text = inert_lines(&r.args().to_string());
+            let _ = writeln!(std::io::stderr().lock(), "{label}: {text}");
         });
     }
 
     fn flush(&self) {}
+}
+
+/// Text from a log made inert for a terminal: control characters (ESC, BEL, CR, line breaks,
+/// C1 controls) and the invisible characters that reorder or hide text (bidi overrides,
+/// isolates and marks, line and paragraph separators) are shown escaped (`\x1b`, `\u202e`), so
+/// that no field can move the cursor, retitle the window, forge a line or reverse what it says.
+pub fn inert(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{2028}' | '\u{2029}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }
+    if !text.chars().any(hidden) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) && (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hidden(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.into()
+}
+
+/// A writer for text meant for reading: everything written through it is made [`inert`], line
+/// breaks aside (the layout's own). Fields that could hold a line break of their own are made
+/// inert before they are written, so they cannot forge a line.
+pub struct Inert<'a>(pub &'a mut dyn Write);
+
+impl Write for Inert<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => self.0.write_all(inert_lines(text).as_bytes())?,
+            // Not text: shown as Rust would spell the bytes.
+            Err(_) => self
+                .0
+                .write_all(inert(&String::from_utf8_lossy(buf)).as_bytes())?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// [`inert`] for a message of several lines: its line breaks stay.
+fn inert_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|l| inert(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Sets up logging and bars. `verbose` counts `-v`; `quiet` (`-q`) shows errors only and no bars.
@@ -104,6 +168,7 @@ pub fn note(text: &str) {
 
 /// Prints a line to stderr above any bars.
 pub fn eprint_line(line: &str) {
+    let line = inert_lines(line);
     bars().suspend(|| {
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     });

@@ -230,7 +230,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
 
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Csv | Format::Ndjson => {
+        Format::Csv | Format::CsvRaw | Format::Ndjson => {
             write_records(&mut out, &verdict_rows(&report), args.format)
                 .context("writing the report")?;
         }
@@ -368,8 +368,10 @@ fn line(kind: &str, uri: &str, status: Status, reason: Option<&str>) -> String {
         Status::Valid => "valid".to_owned(),
         s => s.as_str().to_uppercase(),
     };
+    // Object names and reasons quote the source: inert, so the tab-separated layout holds.
+    let uri = crate::progress::inert(uri);
     match reason {
-        Some(r) => format!("{kind}\t{uri}\t{word}: {r}"),
+        Some(r) => format!("{kind}\t{uri}\t{word}: {}", crate::progress::inert(r)),
         None => format!("{kind}\t{uri}\t{word}"),
     }
 }

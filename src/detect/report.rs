@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::rule::{Rule, Severity};
 use super::run::{Finding, Outcome, findings};
+use crate::progress::{Inert, inert};
 use crate::query::output::{Format, json_error, write_records};
 
 /// Writes the findings of `outcomes` in `format`. `took` is the run's wall time, for the table's
@@ -29,8 +30,8 @@ pub fn write(
     took: std::time::Duration,
 ) -> Result<()> {
     match format {
-        Format::Table => table(out, outcomes, took),
-        Format::Json | Format::Ndjson | Format::Csv => {
+        Format::Table => table(&mut Inert(out), outcomes, took),
+        Format::Json | Format::Ndjson | Format::Csv | Format::CsvRaw => {
             write_records(out, &findings(outcomes), format)
         }
         Format::Sarif => {
@@ -72,11 +73,15 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
                 f.rule_id,
                 f.account,
                 f.region,
-                if f.actor.is_empty() { "-" } else { &f.actor },
+                if f.actor.is_empty() {
+                    "-".into()
+                } else {
+                    inert(&f.actor)
+                },
                 f.event_count,
                 plural(f.event_count as usize),
             )?;
-            writeln!(out, "      {}", f.summary)?;
+            writeln!(out, "      {}", inert(&f.summary))?;
             if f.last_seen != f.first_seen {
                 writeln!(out, "      until {}", f.last_seen)?;
             }
@@ -96,7 +101,11 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
                 f.first_seen,
                 f.severity.as_str(),
                 f.rule_id,
-                if f.actor.is_empty() { "-" } else { &f.actor }
+                if f.actor.is_empty() {
+                    "-".into()
+                } else {
+                    inert(&f.actor)
+                }
             )?;
         }
         if all.len() > TIMELINE {
@@ -307,6 +316,7 @@ pub fn write_rule_list(out: &mut dyn Write, rules: &[Rule], format: Format) -> R
     if format != Format::Table {
         return write_records(out, rules, format);
     }
+    let out = &mut Inert(out);
     let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
     writeln!(
         out,
@@ -321,7 +331,7 @@ pub fn write_rule_list(out: &mut dyn Write, rules: &[Rule], format: Format) -> R
             r.severity.as_str(),
             r.pack,
             r.mitre.join(","),
-            r.title
+            inert(&r.title)
         )?;
     }
     writeln!(out, "({} rules)", rules.len())?;
@@ -330,6 +340,7 @@ pub fn write_rule_list(out: &mut dyn Write, rules: &[Rule], format: Format) -> R
 
 /// One rule in full, as `packs show` and the shell's `\packs ID` print it.
 pub fn write_rule(out: &mut dyn Write, r: &Rule) -> Result<()> {
+    let out = &mut Inert(out);
     writeln!(out, "id:              {}", r.id)?;
     writeln!(out, "title:           {}", r.title)?;
     writeln!(out, "severity:        {}", r.severity)?;

@@ -41,7 +41,7 @@ use crate::lake::ledger::Ledger;
 use crate::lake::manifest::{self, Entry, Run, Status};
 use crate::lake::quarantine::Quarantine;
 use crate::lake::writer::{Writer, WriterConfig};
-use crate::progress;
+use crate::progress::{self, inert};
 use crate::source::layout::{Filters, ObjectKind};
 use crate::source::s3::{S3Options, S3Source};
 use crate::source::{self, Location, ObjectRef, SourceSpec};
@@ -360,7 +360,7 @@ async fn convert_and_write(
             Ok(f) => f,
             Err(e) => {
                 let reason = format!("{e:#}");
-                log::error!("{}: {reason}", obj.uri);
+                log::error!("{}: {reason}", inert(&obj.uri));
                 bar.inc(obj.size.unwrap_or(0));
                 ledger.objects_failed += 1;
                 failures.push(Failure {
@@ -389,14 +389,14 @@ async fn convert_and_write(
         };
         match fetched.result {
             Processed::Digest | Processed::NotLog => {
-                log::info!("skipping {} (not a CloudTrail log)", obj.uri);
+                log::info!("skipping {} (not a CloudTrail log)", inert(&obj.uri));
                 ledger.objects_not_logs += 1;
                 continue;
             }
             Processed::Bad { bytes, reason } => {
                 log::error!(
                     "{}: {reason}; the object is kept in the lake's quarantine",
-                    obj.uri
+                    inert(&obj.uri)
                 );
                 quarantine.object(&obj.uri, &bytes, &fetched.sha256, &reason)?;
                 ledger.objects_failed += 1;
@@ -425,7 +425,7 @@ async fn convert_and_write(
                 if !bad.is_empty() {
                     log::warn!(
                         "{}: {} record(s) quarantined ({})",
-                        obj.uri,
+                        inert(&obj.uri),
                         bad.len(),
                         reasons(&bad)
                     );

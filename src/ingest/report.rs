@@ -11,15 +11,16 @@ use anyhow::Result;
 
 use super::Report;
 use crate::lake::{quarantine, summary};
+use crate::progress::inert;
 
 /// Writes the ledger, the failures and the lake summary.
-pub fn write_report(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+pub fn write_report(out: &mut dyn Write, r: &Report, lake: &Path) -> Result<()> {
     write_ledger(out, r, lake)?;
     write_lake_summary(out, lake)
 }
 
 /// Writes the ledger, the files written, and the failed objects and quarantined records.
-pub fn write_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()> {
+pub fn write_ledger(out: &mut dyn Write, r: &Report, lake: &Path) -> Result<()> {
     writeln!(out, "{}", r.ledger)?;
     writeln!(
         out,
@@ -38,7 +39,7 @@ pub fn write_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()>
     if !r.failures.is_empty() {
         writeln!(out, "\n{} object(s) failed:", r.failures.len())?;
         for f in &r.failures {
-            writeln!(out, "  {}: {}", f.uri, f.reason)?;
+            writeln!(out, "  {}: {}", inert(&f.uri), inert(&f.reason))?;
         }
         writeln!(
             out,
@@ -58,7 +59,7 @@ pub fn write_ledger(out: &mut impl Write, r: &Report, lake: &Path) -> Result<()>
 }
 
 /// Writes what the lake holds per account and region.
-fn write_lake_summary(out: &mut impl Write, lake: &Path) -> Result<()> {
+fn write_lake_summary(out: &mut dyn Write, lake: &Path) -> Result<()> {
     let slices = summary::summarize(lake)?;
     writeln!(out, "\nlake {}:", lake.display())?;
     if slices.is_empty() {

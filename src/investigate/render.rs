@@ -14,6 +14,7 @@ use super::chains::{Chain, Issue};
 use super::summary::ActorSummary;
 use super::timeline::Line;
 use super::trace::Traced;
+use crate::progress::{Inert, inert};
 use crate::query::output::{Format, write_records};
 
 /// Writes timeline lines in `format`.
@@ -21,6 +22,7 @@ pub fn write_timeline(out: &mut dyn Write, lines: &[Line], format: Format) -> Re
     if format != Format::Table {
         return write_records(out, lines, format);
     }
+    let out = &mut Inert(out);
     for l in lines {
         let count = if l.count > 1 {
             format!("×{} ", l.count)
@@ -41,24 +43,24 @@ pub fn write_timeline(out: &mut dyn Write, lines: &[Line], format: Format) -> Re
             out,
             "{flag}{}  {} {:<10} {:<32} {}{}{}{}{}  {}  {}",
             l.time,
-            l.account,
-            l.region,
-            l.actor,
+            inert(&l.account),
+            inert(&l.region),
+            inert(&l.actor),
             count,
-            l.event,
+            inert(&l.event),
             if l.params.is_empty() {
                 String::new()
             } else {
-                format!("  {}", l.params)
+                format!("  {}", inert(&l.params))
             },
             if l.error.is_empty() {
                 String::new()
             } else {
-                format!("  ERROR {}", l.error)
+                format!("  ERROR {}", inert(&l.error))
             },
             until,
-            l.source_ip,
-            l.user_agent.chars().take(40).collect::<String>(),
+            inert(&l.source_ip),
+            inert(&l.user_agent.chars().take(40).collect::<String>()),
         )?;
         if !l.flagged.is_empty() {
             writeln!(out, "      flagged by: {}", l.flagged.join(", "))?;
@@ -74,8 +76,9 @@ pub fn write_summaries(out: &mut dyn Write, all: &[ActorSummary], format: Format
     if format != Format::Table {
         return write_records(out, all, format);
     }
+    let out = &mut Inert(out);
     for s in all {
-        writeln!(out, "{}  {}", s.actor, s.arn)?;
+        writeln!(out, "{}  {}", inert(&s.actor), inert(&s.arn))?;
         writeln!(out, "  seen        {} .. {}", s.first_seen, s.last_seen)?;
         writeln!(
             out,
@@ -88,17 +91,17 @@ pub fn write_summaries(out: &mut dyn Write, all: &[ActorSummary], format: Format
             s.accounts.join(" "),
             s.regions.join(" ")
         )?;
-        writeln!(out, "  source IPs  {}", s.source_ips.join(", "))?;
-        writeln!(out, "  keys        {}", s.access_keys.join(" "))?;
+        writeln!(out, "  source IPs  {}", inert(&s.source_ips.join(", ")))?;
+        writeln!(out, "  keys        {}", inert(&s.access_keys.join(" ")))?;
         for ua in &s.user_agents {
             writeln!(
                 out,
                 "  user agent  {}",
-                ua.chars().take(100).collect::<String>()
+                inert(&ua.chars().take(100).collect::<String>())
             )?;
         }
         let apis: Vec<String> = s.top_apis.iter().map(|(a, n)| format!("{a} {n}")).collect();
-        writeln!(out, "  top APIs    {}", apis.join(", "))?;
+        writeln!(out, "  top APIs    {}", inert(&apis.join(", ")))?;
         if !s.detections.is_empty() {
             let d: Vec<String> = s
                 .detections
@@ -124,12 +127,13 @@ pub fn write_summaries(out: &mut dyn Write, all: &[ActorSummary], format: Format
 pub fn write_traces(out: &mut dyn Write, traced: &[Traced], format: Format) -> Result<()> {
     match format {
         Format::Table => {
+            let out = &mut Inert(out);
             for (c, s) in traced {
                 print_chain(out, c, s)?;
             }
             Ok(())
         }
-        Format::Csv => write_records(out, &hop_rows(traced), format),
+        Format::Csv | Format::CsvRaw => write_records(out, &hop_rows(traced), format),
         _ => {
             let v: Vec<_> = traced
                 .iter()
@@ -177,8 +181,8 @@ fn hop_rows(traced: &[Traced]) -> Vec<HopRow<'_>> {
 }
 
 fn print_chain(out: &mut dyn Write, c: &Chain, spawned: &[(usize, Issue)]) -> Result<()> {
-    writeln!(out, "{}", c.key)?;
-    writeln!(out, "  origin: {}", c.origin.label())?;
+    writeln!(out, "{}", inert(&c.key))?;
+    writeln!(out, "  origin: {}", inert(&c.origin.label()))?;
     // From the origin down to the key.
     for (depth, h) in c.hops.iter().rev().enumerate() {
         write_hop(out, depth, h)?;
@@ -205,25 +209,25 @@ fn write_hop(out: &mut dyn Write, depth: usize, h: &Issue) -> Result<()> {
         "  {pad}└─ {} {} by {} ({}) → {}{}",
         h.eventname,
         h.time,
-        h.caller,
-        h.caller_key.as_deref().unwrap_or("no key"),
-        h.key,
+        inert(&h.caller),
+        inert(h.caller_key.as_deref().unwrap_or("no key")),
+        inert(&h.key),
         h.session_arn
             .as_deref()
-            .map(|s| format!("  {s}"))
+            .map(|s| format!("  {}", inert(s)))
             .unwrap_or_default()
     )?;
     writeln!(
         out,
         "  {pad}     event {} in {} {}  from {}  {}{}",
-        h.eventid,
-        h.account,
-        h.region,
-        h.source_ip,
-        h.user_agent.chars().take(60).collect::<String>(),
+        inert(&h.eventid),
+        inert(&h.account),
+        inert(&h.region),
+        inert(&h.source_ip),
+        inert(&h.user_agent.chars().take(60).collect::<String>()),
         h.source_identity
             .as_deref()
-            .map(|s| format!("  sourceIdentity {s}"))
+            .map(|s| format!("  sourceIdentity {}", inert(s)))
             .unwrap_or_default()
     )?;
     Ok(())

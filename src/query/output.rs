@@ -13,6 +13,8 @@
 //! This module does not run queries; the session and the commands do.
 
 use std::io::Write;
+
+pub use crate::progress::inert;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -30,8 +32,11 @@ pub enum Format {
     #[default]
     Table,
     /// Comma-separated values with a header row; lists of plain values joined with spaces,
-    /// anything more nested as JSON text.
+    /// anything more nested as JSON text. A text cell that a spreadsheet would run as a formula
+    /// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`.
     Csv,
+    /// The same CSV with every text cell as it is, formulas included.
+    CsvRaw,
     /// One JSON array.
     Json,
     /// One JSON object per line.
@@ -42,12 +47,19 @@ pub enum Format {
 
 impl Format {
     /// The formats of everything but findings.
-    pub const RECORDS: &[Format] = &[Format::Table, Format::Csv, Format::Json, Format::Ndjson];
+    pub const RECORDS: &[Format] = &[
+        Format::Table,
+        Format::Csv,
+        Format::CsvRaw,
+        Format::Json,
+        Format::Ndjson,
+    ];
 
     /// The formats of findings.
     pub const FINDINGS: &[Format] = &[
         Format::Table,
         Format::Csv,
+        Format::CsvRaw,
         Format::Json,
         Format::Ndjson,
         Format::Sarif,
@@ -58,6 +70,7 @@ impl Format {
         match self {
             Format::Table => "table",
             Format::Csv => "csv",
+            Format::CsvRaw => "csv-raw",
             Format::Json => "json",
             Format::Ndjson => "ndjson",
             Format::Sarif => "sarif",
@@ -73,7 +86,10 @@ impl Format {
         clap::builder::PossibleValuesParser::new(allowed.iter().map(|f| {
             let help = match f {
                 Format::Table => "aligned for reading",
-                Format::Csv => "comma-separated values with a header row",
+                Format::Csv => {
+                    "comma-separated values with a header row; cells a spreadsheet would run as formulas get a leading '"
+                }
+                Format::CsvRaw => "the same CSV with every cell as it is",
                 Format::Json => "one JSON array",
                 Format::Ndjson => "one JSON object per line",
                 Format::Sarif => "SARIF 2.1.0",
@@ -123,7 +139,8 @@ pub fn write_records<T: serde::Serialize>(
                 writeln!(out)?;
             }
         }
-        Format::Csv => {
+        Format::Csv | Format::CsvRaw => {
+            let safe = format == Format::Csv;
             let mut header_written = false;
             for item in items {
                 let text = serde_json::to_string(item)?;
@@ -134,7 +151,16 @@ pub fn write_records<T: serde::Serialize>(
                     writeln!(out, "{}", names.join(","))?;
                     header_written = true;
                 }
-                let cells: Vec<String> = fields.iter().map(|(_, v)| csv_field(&cell(v))).collect();
+                let cells: Vec<String> = fields
+                    .iter()
+                    .map(|(_, v)| {
+                        let text = cell(v);
+                        match (safe, v) {
+                            (true, serde_json::Value::String(_)) => csv_field(&defuse(&text)),
+                            _ => csv_field(&text),
+                        }
+                    })
+                    .collect();
                 writeln!(out, "{}", cells.join(","))?;
             }
         }
@@ -190,6 +216,16 @@ fn cell(v: &serde_json::Value) -> String {
             items.iter().map(cell).collect::<Vec<_>>().join(" ")
         }
         _ => v.to_string(),
+    }
+}
+
+/// A text cell that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, carriage
+/// return first) with a leading `'`, the convention spreadsheets read as "text"; others as
+/// they are. Log fields are attacker-written: `=HYPERLINK(…)` in a user agent must stay text.
+pub fn defuse(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
     }
 }
 
@@ -250,12 +286,15 @@ async fn write_formatted(
     let schema = stream.schema();
     let mut rows = 0u64;
     match format {
-        Format::Csv => {
+        Format::Csv | Format::CsvRaw => {
             let mut w = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(out);
             while let Some(batch) = stream.next().await {
-                let batch = flatten(&batch?)?;
+                let mut batch = flatten(&batch?)?;
+                if format == Format::Csv {
+                    batch = defuse_batch(&batch)?;
+                }
                 rows += batch.num_rows() as u64;
                 w.write(&batch).context("writing CSV")?;
             }
@@ -351,6 +390,40 @@ async fn write_parquet(
     Ok(rows)
 }
 
+/// Every text column with [`defuse`] applied to its values.
+fn defuse_batch(batch: &RecordBatch) -> Result<RecordBatch> {
+    let text = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..)
+        )
+    };
+    if !batch.schema().fields().iter().any(|f| text(f.data_type())) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if !text(f.data_type()) {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+            continue;
+        }
+        let strings = datafusion::arrow::compute::cast(c, &DataType::Utf8)?;
+        let strings = strings
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .context("a text column cast to text")?;
+        let defused: StringArray = strings.iter().map(|v| v.map(defuse)).collect();
+        fields.push(Field::new(f.name(), DataType::Utf8, f.is_nullable()));
+        columns.push(Arc::new(defused));
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
 /// Replaces nested columns (structs, lists, maps) by their JSON-like text, for CSV.
 fn flatten(batch: &RecordBatch) -> Result<RecordBatch> {
     let nested = |t: &DataType| t.is_nested();
@@ -440,18 +513,9 @@ fn write_table(
     Ok(())
 }
 
-/// Cuts a cell to `max` characters, on one line.
+/// Cuts a cell to `max` characters, on one line, inert ([`inert`]).
 fn cut(s: &str, max: usize) -> String {
-    let one_line: String = s
-        .chars()
-        .map(|c| {
-            if c == '\n' || c == '\r' || c == '\t' {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
+    let one_line = inert(s).into_owned();
     if one_line.chars().count() <= max {
         return one_line;
     }
@@ -493,9 +557,49 @@ mod tests {
     }
 
     #[test]
+    fn hostile_text_is_shown_escaped() {
+        assert_eq!(inert("plain text, ünïcode ✓"), "plain text, ünïcode ✓");
+        assert_eq!(inert("\u{1b}]0;owned\u{7}"), "\\x1b]0;owned\\x07");
+        assert_eq!(inert("a\r\nb\tc"), "a\\r\\nb\\tc");
+        assert_eq!(inert("\u{9b}31m"), "\\u009b31m");
+        assert_eq!(inert("txt.\u{202e}exe"), "txt.\\u202eexe");
+        assert_eq!(inert("\u{2066}x\u{2069}\u{2028}"), "\\u2066x\\u2069\\u2028");
+        assert_eq!(inert("\u{7f}"), "\\x7f");
+    }
+
+    #[test]
+    fn formulas_stay_text_in_csv_unless_raw_is_asked_for() {
+        for f in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(defuse(f), format!("'{f}"));
+        }
+        assert_eq!(defuse("aws-cli/2.15"), "aws-cli/2.15");
+        #[derive(serde::Serialize)]
+        struct R {
+            ua: &'static str,
+            n: i64,
+        }
+        let rows = [R {
+            ua: "=HYPERLINK(\"x\")",
+            n: -1,
+        }];
+        let mut out = Vec::new();
+        write_records(&mut out, &rows, Format::Csv).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "ua,n\n\"'=HYPERLINK(\"\"x\"\")\",-1\n"
+        );
+        let mut out = Vec::new();
+        write_records(&mut out, &rows, Format::CsvRaw).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "ua,n\n\"=HYPERLINK(\"\"x\"\")\",-1\n"
+        );
+    }
+
+    #[test]
     fn cells_are_cut_on_one_line() {
         assert_eq!(cut("abc", 10), "abc");
         assert_eq!(cut("abcdefghij", 5), "abcd…");
-        assert_eq!(cut("a\nb", 5), "a b");
+        assert_eq!(cut("a\nb", 5), "a\\nb");
     }
 }

@@ -1,6 +1,7 @@
 //! The command line as a user meets it: help, exit codes, messages, input shapes, workers.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use trailscope::synth::Config;
 
@@ -502,4 +503,122 @@ fn every_kind_of_bad_object_is_named_and_the_run_goes_on() {
         .unwrap()
         .count();
     assert_eq!(saved, 6, "five objects' bytes and the list of bad objects");
+}
+
+/// A log whose attacker-written fields try to drive the terminal: a window title (OSC), a bell,
+/// a carriage return, a C1 CSI, a right-to-left override and a forged line break; the object
+/// name carries an escape too. The user agent is also a spreadsheet formula.
+fn hostile_log(dir: &Path) -> PathBuf {
+    let evil = "ev\u{1b}]0;pwned\u{7}il\r\u{9b}31m\u{202e}txt.exe\nerror: forged line";
+    let record = serde_json::json!({
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": "111122223333",
+            "arn": format!("arn:aws:iam::111122223333:user/{evil}"), "accessKeyId": "AKIAEXAMPLEHOSTILE1",
+            "userName": evil},
+        "eventTime": "2024-03-05T10:00:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "AttachUserPolicy",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": format!("=HYPERLINK(\"http://x\",\"{evil}\")"),
+        "requestParameters": {"userName": evil, "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        "responseElements": null,
+        "requestID": "r-1", "eventID": "e-hostile-1", "readOnly": false, "eventType": "AwsApiCall",
+        "managementEvent": true, "recipientAccountId": "111122223333"
+    });
+    let file = dir.join("hostile\u{1b}[2J.json");
+    std::fs::write(&file, serde_json::json!({"Records": [record]}).to_string()).unwrap();
+    file
+}
+
+#[test]
+fn hostile_log_fields_reach_no_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    hostile_log(&src);
+    let lake = dir.path().join("lake");
+    let out = ingest(src.to_str().unwrap(), &lake, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let l = lake.to_str().unwrap();
+    let raw = |o: &std::process::Output| {
+        let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all).into_owned();
+        text.chars()
+            .find(|c| matches!(*c, '\u{1b}' | '\u{7}' | '\r' | '\u{9b}' | '\u{202e}'))
+            .map(|c| format!("{:?} in {text}", c))
+    };
+    assert_eq!(raw(&out), None, "ingest");
+    for args in [
+        vec!["detect", "--lake", l],
+        vec!["timeline", "--lake", l, "--key", "AKIAEXAMPLEHOSTILE1"],
+        vec!["summary", "--lake", l],
+        vec!["trace", "AKIAEXAMPLEHOSTILE1", "--lake", l],
+        vec![
+            "sql",
+            "--lake",
+            l,
+            "-e",
+            "SELECT useridentity.username, useragent, source_uri FROM cloudtrail",
+        ],
+    ] {
+        let o = trailscope(&args);
+        assert!(
+            o.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            describe(&o)
+        );
+        assert_eq!(raw(&o), None, "{args:?}");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !text.contains("\nerror: forged line"),
+            "{args:?}: a forged line\n{text}"
+        );
+        // trace labels an IAM user by the end of its ARN, past the escapes.
+        if args[0] != "trace" {
+            assert!(
+                text.contains("\\x1b]0;pwned\\x07"),
+                "{args:?}: not shown escaped\n{text}"
+            );
+        }
+    }
+    // JSON keeps the values, escaped per its own rules; CSV keeps formulas text by default.
+    let json = trailscope(&["detect", "--lake", l, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(v[0]["actor"].as_str().unwrap().contains("\u{1b}]0;pwned"));
+    let csv = trailscope(&[
+        "sql",
+        "--lake",
+        l,
+        "--format",
+        "csv",
+        "-e",
+        "SELECT useragent FROM cloudtrail",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&csv.stdout).contains("\n\"'=HYPERLINK("),
+        "{}",
+        describe(&csv)
+    );
+    let csv = trailscope(&[
+        "sql",
+        "--lake",
+        l,
+        "--format",
+        "csv-raw",
+        "-e",
+        "SELECT useragent FROM cloudtrail",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&csv.stdout).contains("\n\"=HYPERLINK("),
+        "{}",
+        describe(&csv)
+    );
+    let csv = trailscope(&["detect", "--lake", l, "--format", "csv"]);
+    assert!(
+        String::from_utf8_lossy(&csv.stdout)
+            .lines()
+            .nth(1)
+            .is_some_and(|r| !r.contains(",="))
+    );
 }
