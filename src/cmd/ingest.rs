@@ -2,7 +2,8 @@
 //!
 //! Parses the options, runs the ingest on a Tokio runtime, and prints the ledger, the failures
 //! and a summary of the lake to stdout. Exit status: 0 when every object was ingested, 1 when the
-//! run finished but some objects failed (they are named, and quarantined when readable), 2 on an
+//! run finished but some objects failed (they are named, and quarantined when readable) or records
+//! conflict with stored ones (quarantined), 2 on an
 //! error that stopped the run (the lake is then unchanged).
 
 use std::process::ExitCode;
@@ -42,7 +43,8 @@ Examples:
 Input shapes are recognised by content: gzip or plain; {\"Records\":[...]}; a JSON array; JSON lines;
 aws cloudtrail lookup-events output. Re-running an ingest reads only new or changed objects.
 
-Exit status: 0 all objects ingested; 1 finished, but some objects failed (named above the ledger);
+Exit status: 0 all objects ingested; 1 finished, but some objects failed or some records conflict
+with stored ones (named above the ledger);
 2 error (nothing was committed; the lake is unchanged).";
 
 /// Options of `trailscope ingest`.
@@ -137,11 +139,13 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     let report = runtime.block_on(ingest::run(&opts))?;
     let mut out = std::io::stdout().lock();
     ingest::report::write_report(&mut out, &report, &opts.lake).context("writing the report")?;
-    Ok(ExitCode::from(if report.failures.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FOUND
-    }))
+    Ok(ExitCode::from(
+        if report.failures.is_empty() && report.ledger.conflicts == 0 {
+            EXIT_OK
+        } else {
+            EXIT_FOUND
+        },
+    ))
 }
 
 /// Parses a size: plain bytes, or with a KiB/MiB/GiB (or KB/MB/GB, K/M/G) suffix.

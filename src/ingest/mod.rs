@@ -383,6 +383,7 @@ async fn convert_and_write(
             records_read: 0,
             rows_written: 0,
             duplicates: 0,
+            conflicts: 0,
             quarantined: 0,
             run_id: run_id.to_owned(),
             ingested_at: now(),
@@ -418,6 +419,9 @@ async fn convert_and_write(
                     let added = writer.add(part).await?;
                     entry.rows_written += added.kept;
                     entry.duplicates += added.duplicates;
+                    if let Some(c) = added.conflicts {
+                        entry.conflicts += quarantine_conflicts(&mut quarantine, &obj.uri, &c)?;
+                    }
                 }
                 for b in &bad {
                     quarantine.record(&obj.uri, b)?;
@@ -436,6 +440,7 @@ async fn convert_and_write(
         ledger.records_read += entry.records_read;
         ledger.rows_written += entry.rows_written;
         ledger.duplicates += entry.duplicates;
+        ledger.conflicts += entry.conflicts;
         ledger.quarantined += entry.quarantined;
         entries.push(entry);
         bar.set_message(format!(
@@ -453,6 +458,33 @@ async fn convert_and_write(
     let files = writer.finish().await?;
     quarantine.finish()?;
     Ok((entries, failures, files.len()))
+}
+
+/// Quarantines rows whose eventID is stored with other content, each as its record's JSON
+/// with both versions' hashes, and names them on stderr. Returns how many there were.
+fn quarantine_conflicts(
+    quarantine: &mut Quarantine<'_>,
+    uri: &str,
+    conflicts: &crate::lake::writer::Conflicts,
+) -> Result<u64> {
+    let records = restore::records(&conflicts.rows).context("restoring conflicting records")?;
+    for (record, (kept, this)) in records.iter().zip(&conflicts.hashes) {
+        let event_id = record["eventID"].as_str().unwrap_or("?").to_owned();
+        let reason = records::Reason::Conflict {
+            event_id,
+            kept: format!("{kept:032x}"),
+            this: format!("{this:032x}"),
+        };
+        log::error!("{}: {reason}", inert(uri));
+        quarantine.record(
+            uri,
+            &BadRecord {
+                raw: record.to_string(),
+                reason,
+            },
+        )?;
+    }
+    Ok(records.len() as u64)
 }
 
 /// The distinct reasons of bad records with their counts, for one log line.

@@ -1,6 +1,7 @@
 //! The ingest ledger: every object and every record accounted for.
 //!
-//! Objects: listed = read + skipped + failed. Records: read = written + duplicates + quarantined.
+//! Objects: listed = read + skipped + failed. Records: read = written + duplicates + conflicts +
+//! quarantined.
 //! The ledger is printed at the end of a run and kept in the lake with the run's manifest; a
 //! ledger that does not balance is a bug, and [`Ledger::check`] says so.
 //!
@@ -31,7 +32,11 @@ pub struct Ledger {
     pub rows_written: u64,
     /// Records dropped because the lake or this run already holds their eventID.
     pub duplicates: u64,
-    /// Records quarantined (kept with their raw text and the reason).
+    /// Records with the eventID of a stored record but other content: quarantined with both
+    /// versions' hashes, never dropped as duplicates.
+    #[serde(default)]
+    pub conflicts: u64,
+    /// Records quarantined (kept with their raw text and the reason), conflicts aside.
     pub quarantined: u64,
 }
 
@@ -52,11 +57,15 @@ impl Ledger {
                 self.objects_failed
             ));
         }
-        let records = self.rows_written + self.duplicates + self.quarantined;
+        let records = self.rows_written + self.duplicates + self.conflicts + self.quarantined;
         if records != self.records_read {
             return Err(format!(
-                "record counts do not reconcile: read {} != written {} + duplicates {} + quarantined {}",
-                self.records_read, self.rows_written, self.duplicates, self.quarantined
+                "record counts do not reconcile: read {} != written {} + duplicates {} + conflicts {} + quarantined {}",
+                self.records_read,
+                self.rows_written,
+                self.duplicates,
+                self.conflicts,
+                self.quarantined
             ));
         }
         Ok(())
@@ -76,8 +85,8 @@ impl fmt::Display for Ledger {
         )?;
         write!(
             f,
-            "records: {} read = {} written + {} duplicates + {} quarantined",
-            self.records_read, self.rows_written, self.duplicates, self.quarantined
+            "records: {} read = {} written + {} duplicates + {} conflicts + {} quarantined",
+            self.records_read, self.rows_written, self.duplicates, self.conflicts, self.quarantined
         )
     }
 }

@@ -58,6 +58,9 @@ pub struct Entry {
     pub rows_written: u64,
     /// Records dropped as duplicates.
     pub duplicates: u64,
+    /// Records with a stored eventID but other content, quarantined.
+    #[serde(default)]
+    pub conflicts: u64,
     /// Records quarantined.
     pub quarantined: u64,
     /// The run that read it.

@@ -45,6 +45,32 @@ pub struct PartBatch {
     pub ids: Vec<u128>,
 }
 
+/// The content hash of every row of `batch`: two rows hash alike exactly when every column
+/// but `source_uri` holds the same values, so the same record delivered twice (an organization
+/// trail and an account trail, a re-delivery) is a duplicate, and the same eventID with other
+/// content is a conflict. Computed on Arrow's row format: key order and white space of the JSON
+/// do not matter, values do.
+pub fn content_hashes(batch: &RecordBatch) -> anyhow::Result<Vec<u128>> {
+    use anyhow::Context;
+    use arrow::row::{RowConverter, SortField};
+    let schema = batch.schema();
+    let (fields, columns): (Vec<SortField>, Vec<arrow::array::ArrayRef>) = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .filter(|(f, _)| f.name() != schema::SOURCE_URI)
+        .map(|(f, c)| (SortField::new(f.data_type().clone()), c.clone()))
+        .unzip();
+    let converter = RowConverter::new(fields).context("preparing the content hash")?;
+    let rows = converter
+        .convert_columns(&columns)
+        .context("computing the content hash")?;
+    Ok(rows
+        .iter()
+        .map(|r| xxhash_rust::xxh3::xxh3_128(r.as_ref()))
+        .collect())
+}
+
 /// Key used to decide that two records are the same event.
 pub fn dedupe_id(event_id: &str, account: &str) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();

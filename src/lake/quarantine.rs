@@ -59,6 +59,15 @@ pub enum Reason {
         /// The value found, as JSON.
         value: String,
     },
+    /// The eventID (and account) of a record already stored, with other content.
+    Conflict {
+        /// The eventID.
+        event_id: String,
+        /// Content hash of the record kept in the lake.
+        kept: String,
+        /// Content hash of this record.
+        this: String,
+    },
 }
 
 impl Reason {
@@ -73,6 +82,7 @@ impl Reason {
             Reason::BadEventId { .. } => "eventID is not a non-empty string",
             Reason::NoEventTime => "no eventTime",
             Reason::BadEventTime { .. } => "eventTime is not an ISO-8601 time",
+            Reason::Conflict { .. } => "conflicting record",
         }
     }
 }
@@ -97,6 +107,15 @@ impl std::fmt::Display for Reason {
                 write!(f, "{}: {value}", self.kind())
             }
             Reason::NoEventId | Reason::NoEventTime => f.write_str(self.kind()),
+            Reason::Conflict {
+                event_id,
+                kept,
+                this,
+            } => write!(
+                f,
+                "conflicting record: eventID {event_id} is already stored with other content \
+                 (stored version {kept}, this version {this}); both are kept, this one here"
+            ),
         }
     }
 }

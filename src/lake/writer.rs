@@ -8,12 +8,15 @@
 //! while conversion goes on.
 //!
 //! De-duplication: a row is dropped when its partition already holds its (eventID,
-//! recipientAccountId), in the lake before the run or earlier in this run. The first occurrence in
-//! source order wins, so the result does not depend on how many workers ran.
+//! recipientAccountId) with the same content ([`content_hashes`]), in the lake before the run or
+//! earlier in this run. The same id with other content is a conflict: the row is not written but
+//! handed back to the caller to quarantine. The first occurrence in source order wins, so the
+//! result does not depend on how many workers ran. The content of rows already in the lake is
+//! read only when a partition meets its first repeated id.
 //!
 //! This module does not commit anything; the run's [`Txn`] does.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
@@ -32,7 +35,7 @@ use parquet::schema::types::ColumnPath;
 use tokio::task::JoinHandle;
 
 use super::{Txn, partition_dir};
-use crate::lake::partition::{PartBatch, PartitionKey, dedupe_id};
+use crate::lake::partition::{PartBatch, PartitionKey, content_hashes, dedupe_id};
 use crate::schema;
 
 /// Tuning of the writer.
@@ -76,10 +79,16 @@ impl Hasher for IdHasher {
     }
 }
 
-type IdSet = HashSet<u128, BuildHasherDefault<IdHasher>>;
+/// Each stored id with the content hash of its row ([`UNKNOWN`] until needed, for the lake's).
+type IdMap = HashMap<u128, u128, BuildHasherDefault<IdHasher>>;
+
+/// The content of a row already in the lake, before it is read.
+const UNKNOWN: u128 = 0;
 
 struct Part {
-    seen: IdSet,
+    seen: IdMap,
+    /// Whether the content hashes of the partition's rows in the lake are in `seen`.
+    lake_content: bool,
     batches: Vec<RecordBatch>,
     bytes: usize,
     touched: u64,
@@ -94,13 +103,24 @@ pub struct WrittenFile {
     pub rows: u64,
 }
 
-/// How many rows of a batch were kept and dropped.
-#[derive(Debug, Default, Clone, Copy)]
+/// How many rows of a batch were kept and dropped, and the rows that conflict.
+#[derive(Debug, Default)]
 pub struct Added {
     /// Rows kept for writing.
     pub kept: u64,
-    /// Rows dropped as duplicates.
+    /// Rows dropped as duplicates (same id, same content).
     pub duplicates: u64,
+    /// Rows with a stored id but other content, not written: for the caller to quarantine.
+    pub conflicts: Option<Conflicts>,
+}
+
+/// Rows whose id is stored with other content.
+#[derive(Debug)]
+pub struct Conflicts {
+    /// The rows, in the lake's file schema.
+    pub rows: RecordBatch,
+    /// For each row: the content hash of the stored version, then its own.
+    pub hashes: Vec<(u128, u128)>,
 }
 
 /// Buffers, de-duplicates and writes one run's rows.
@@ -145,6 +165,7 @@ impl<'t> Writer<'t> {
                 pb.key.clone(),
                 Part {
                     seen,
+                    lake_content: false,
                     batches: Vec::new(),
                     bytes: 0,
                     touched: 0,
@@ -156,16 +177,49 @@ impl<'t> Writer<'t> {
             .get_mut(&pb.key)
             .context("a partition that was just inserted")?;
         part.touched = self.tick;
-        let keep: Vec<bool> = pb.ids.iter().map(|id| part.seen.insert(*id)).collect();
-        let kept = keep.iter().filter(|k| **k).count() as u64;
-        let added = Added {
-            kept,
-            duplicates: pb.ids.len() as u64 - kept,
-        };
-        if kept == 0 {
+        let hashes = content_hashes(&pb.batch)?;
+        if !part.lake_content && pb.ids.iter().any(|id| part.seen.get(id) == Some(&UNKNOWN)) {
+            let dir = self.lake_root.join(partition_dir(&pb.key));
+            for (id, hash) in existing_content(&dir)? {
+                part.seen.insert(id, hash);
+            }
+            part.lake_content = true;
+        }
+        let mut keep = Vec::with_capacity(pb.ids.len());
+        let mut conflicting = Vec::new();
+        let mut conflict_hashes = Vec::new();
+        let mut added = Added::default();
+        for (id, hash) in pb.ids.iter().zip(&hashes) {
+            let mut conflict = false;
+            match part.seen.entry(*id) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(*hash);
+                    added.kept += 1;
+                    keep.push(true);
+                }
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    keep.push(false);
+                    if e.get() == hash {
+                        added.duplicates += 1;
+                    } else {
+                        conflict = true;
+                        conflict_hashes.push((*e.get(), *hash));
+                    }
+                }
+            }
+            conflicting.push(conflict);
+        }
+        if !conflict_hashes.is_empty() {
+            added.conflicts = Some(Conflicts {
+                rows: filter_record_batch(&pb.batch, &BooleanArray::from(conflicting))
+                    .context("setting conflicting rows aside")?,
+                hashes: conflict_hashes,
+            });
+        }
+        if added.kept == 0 {
             return Ok(added);
         }
-        let batch = if added.duplicates == 0 {
+        let batch = if added.kept as usize == pb.ids.len() {
             pb.batch
         } else {
             filter_record_batch(&pb.batch, &BooleanArray::from(keep))
@@ -352,9 +406,42 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
     Ok(order.len() as u64)
 }
 
-/// The de-duplication keys of every row already in a partition directory of the lake.
-fn existing_ids(dir: &Path) -> Result<IdSet> {
-    let mut ids = IdSet::default();
+/// The id and content hash of every row already in a partition directory of the lake: every
+/// column is read, so this is done only for a partition that meets a repeated id.
+fn existing_content(dir: &Path) -> Result<Vec<(u128, u128)>> {
+    let mut out = Vec::new();
+    for path in super::list_dir(dir)? {
+        if path.extension().is_none_or(|e| e != "parquet") {
+            continue;
+        }
+        let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .with_context(|| format!("reading {}", path.display()))?;
+        for batch in reader {
+            let batch = batch.with_context(|| format!("reading {}", path.display()))?;
+            let hashes = content_hashes(&batch)?;
+            let id = batch
+                .column_by_name(schema::EVENT_ID)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .context("no eventid column")?;
+            let acct = batch
+                .column_by_name(schema::RECIPIENT_ACCOUNT_ID)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .context("no recipientaccountid column")?;
+            for (i, hash) in hashes.into_iter().enumerate() {
+                let a = if acct.is_null(i) { "" } else { acct.value(i) };
+                out.push((dedupe_id(id.value(i), a), hash));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The de-duplication keys of every row already in a partition directory of the lake, their
+/// content not yet read.
+fn existing_ids(dir: &Path) -> Result<IdMap> {
+    let mut ids = IdMap::default();
     for path in super::list_dir(dir)? {
         if path.extension().is_none_or(|e| e != "parquet") {
             continue;
@@ -376,7 +463,7 @@ fn existing_ids(dir: &Path) -> Result<IdSet> {
             let acct = batch.column(1).as_string::<i32>();
             for i in 0..batch.num_rows() {
                 let a = if acct.is_null(i) { "" } else { acct.value(i) };
-                ids.insert(dedupe_id(id.value(i), a));
+                ids.insert(dedupe_id(id.value(i), a), UNKNOWN);
             }
         }
     }

@@ -191,7 +191,7 @@ fn exit_0_when_every_object_is_ingested() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!(
-            "records: {0} read = {0} written + 0 duplicates + 0 quarantined",
+            "records: {0} read = {0} written + 0 duplicates + 0 conflicts + 0 quarantined",
             stats.records
         )),
         "{stdout}"
@@ -620,5 +620,79 @@ fn hostile_log_fields_reach_no_terminal_raw() {
             .lines()
             .nth(1)
             .is_some_and(|r| !r.contains(",="))
+    );
+}
+
+fn record(id: &str, event: &str, ua: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a", "accountId": "111122223333"},
+        "eventTime": "2024-03-05T10:00:00Z", "eventSource": "iam.amazonaws.com", "eventName": event,
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.1", "userAgent": ua,
+        "eventID": id, "recipientAccountId": "111122223333", "readOnly": true
+    })
+}
+
+#[test]
+fn a_conflicting_record_is_quarantined_never_dropped_as_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    // One object: the same event twice (a re-delivery), and an eventID reused with other content.
+    let original = record("id-1", "ListUsers", "aws-cli/2");
+    let doc = serde_json::json!({"Records": [original, original, record("id-2", "ListRoles", "x"),
+        record("id-2", "DeleteRole", "x")]});
+    std::fs::write(a.join("one.json"), doc.to_string()).unwrap();
+    let lake = dir.path().join("lake");
+    let out = ingest(a.to_str().unwrap(), &lake, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let ledger = last_ledger(&lake);
+    assert_eq!(
+        (
+            ledger.records_read,
+            ledger.rows_written,
+            ledger.duplicates,
+            ledger.conflicts
+        ),
+        (4, 2, 1, 1)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("conflicting record: eventID id-2"));
+    let q = std::fs::read_dir(lake.join("_trailscope/quarantine/records"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let text = std::fs::read_to_string(q.path()).unwrap();
+    assert!(
+        text.contains("DeleteRole") && text.contains("conflicting record"),
+        "{text}"
+    );
+
+    // A later run: the same record pretty-printed with its keys reordered is a duplicate; a third
+    // version of id-1 conflicts with what the lake holds.
+    let mut reordered = serde_json::Map::new();
+    let o = record("id-1", "ListUsers", "aws-cli/2");
+    for (k, v) in o.as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let doc = serde_json::json!({"Records": [serde_json::Value::Object(reordered),
+        record("id-1", "ListUsers", "curl/8 (altered)")]});
+    std::fs::write(
+        b.join("two.json"),
+        serde_json::to_string_pretty(&doc).unwrap(),
+    )
+    .unwrap();
+    let out = ingest(b.to_str().unwrap(), &lake, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let ledger = last_ledger(&lake);
+    assert_eq!(
+        (
+            ledger.records_read,
+            ledger.rows_written,
+            ledger.duplicates,
+            ledger.conflicts
+        ),
+        (2, 0, 1, 1)
     );
 }

@@ -72,7 +72,7 @@ fn check_lossless(src: &Path) -> usize {
             }
         }
     }
-    assert_eq!(quarantined, ledger.quarantined);
+    assert_eq!(quarantined, ledger.quarantined + ledger.conflicts);
     rows.len()
 }
 
