@@ -82,6 +82,9 @@ fn add_record(
         },
         false => Reason::NotAnObject { kind: "value" },
     })?;
+    if let Some(key) = jsontext::duplicate_key(text) {
+        return Err(Reason::DuplicateKey { key });
+    }
     let mut residual = Residual::default();
     let slots = assign(RECORD_FIELDS, members, &mut residual);
     let field = |name: &str| {

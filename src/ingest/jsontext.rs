@@ -151,6 +151,51 @@ pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
     }
 }
 
+/// The first key that appears twice in one object, at any depth of `text` (which must be valid
+/// JSON). JSON readers disagree on such objects (some keep the first value, most the last), so a
+/// record holding one cannot be stored as one meaning. Keys are compared as decoded strings.
+pub fn duplicate_key(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    // One frame per open object (its keys so far, and whether a key comes next) or array (None).
+    let mut frames: Vec<Option<(Vec<Cow<'_, str>>, bool)>> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' => frames.push(Some((Vec::new(), true))),
+            b'[' => frames.push(None),
+            b'}' | b']' => {
+                frames.pop();
+            }
+            b',' => {
+                if let Some(Some((_, expect_key))) = frames.last_mut() {
+                    *expect_key = true;
+                }
+            }
+            b'"' => {
+                let end = string_end(b, i)?;
+                if let Some(Some((keys, expect_key))) = frames.last_mut()
+                    && *expect_key
+                {
+                    *expect_key = false;
+                    let raw = &text[i..=end];
+                    let key = match raw.contains('\\') {
+                        false => Cow::Borrowed(&raw[1..raw.len() - 1]),
+                        true => serde_json::from_str::<Text>(raw).ok()?.0,
+                    };
+                    if keys.contains(&key) {
+                        return Some(key.into_owned());
+                    }
+                    keys.push(key);
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Removes whitespace between tokens; string contents are kept byte for byte.
 pub fn minify(text: &str) -> Cow<'_, str> {
     if !shape(text).spaced {
@@ -178,6 +223,32 @@ pub fn minify(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_keys_are_found_at_any_depth() {
+        assert_eq!(
+            duplicate_key(r#"{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}"#),
+            None
+        );
+        assert_eq!(
+            duplicate_key(r#"{"eventName":"A","x":1,"eventName":"B"}"#).as_deref(),
+            Some("eventName")
+        );
+        assert_eq!(
+            duplicate_key(r#"{"p":{"k":"v","k":"w"}}"#).as_deref(),
+            Some("k")
+        );
+        assert_eq!(
+            duplicate_key(r#"{"l":[{"k":1,"k":2}]}"#).as_deref(),
+            Some("k")
+        );
+        assert_eq!(
+            duplicate_key(r#"{"a\u0062":1,"ab":2}"#).as_deref(),
+            Some("ab")
+        );
+        assert_eq!(duplicate_key(r#"{"s":"\"k\":","k":1}"#), None);
+        assert_eq!(duplicate_key(r#"{"a":"x","b":"a"}"#), None);
+    }
 
     fn raw(s: &str) -> &RawValue {
         serde_json::from_str(s).unwrap()

@@ -415,6 +415,9 @@ async fn convert_and_write(
             } => {
                 ledger.objects_read += 1;
                 entry.records_read = records;
+                if records == 0 {
+                    log::warn!("{}: holds no records", inert(&obj.uri));
+                }
                 for part in parts {
                     let added = writer.add(part).await?;
                     entry.rows_written += added.kept;

@@ -156,25 +156,45 @@ fn parse_document(doc: &RawValue) -> Result<Content<'_>, ParseError> {
         )));
     };
     let has = |k: &str| members.iter().any(|(key, _)| key == k);
-    let get = |k: &str| members.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
-    if let Some(list) = get("Records").or_else(|| get("Events")) {
+    let record_shaped = ["eventID", "eventTime", "eventName", "eventVersion"]
+        .iter()
+        .any(|k| has(k));
+    // Every list of records is read, however many the object holds.
+    let lists: Vec<&RawValue> = members
+        .iter()
+        .filter(|(key, _)| key == "Records" || key == "Events")
+        .map(|(_, v)| *v)
+        .collect();
+    if !lists.is_empty() {
         parsed.shape = if has("Records") {
             InputShape::RecordsObject
         } else {
             InputShape::LookupEvents
         };
-        let items: Vec<&RawValue> = serde_json::from_str(list.get()).map_err(|_| {
-            ParseError::NoRecords(format!(
-                "\"Records\" or \"Events\" is a {}, not an array",
-                kind_of(list)
-            ))
-        })?;
-        for item in items {
-            push_item(item, &mut parsed);
+        for list in lists {
+            let items: Vec<&RawValue> = serde_json::from_str(list.get()).map_err(|_| {
+                ParseError::NoRecords(format!(
+                    "\"Records\" or \"Events\" is a {}, not an array",
+                    kind_of(list)
+                ))
+            })?;
+            for item in items {
+                push_item(item, &mut parsed);
+            }
+        }
+        if record_shaped {
+            // Event fields beside the list: the object itself may be a record. Kept whole.
+            parsed.bad.push(BadRecord {
+                raw: doc.get().to_owned(),
+                reason: Reason::Ambiguous {
+                    detail: "event fields beside a \"Records\" or \"Events\" list".into(),
+                },
+            });
         }
         return Ok(Content::Records(parsed));
     }
-    if has("digestStartTime") && has("logFiles") {
+    // A digest has no event fields; a record that happens to carry digest keys is a record.
+    if has("digestStartTime") && has("logFiles") && !record_shaped {
         return Ok(Content::Digest);
     }
     if has("CloudTrailEvent") {

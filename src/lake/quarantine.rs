@@ -59,6 +59,17 @@ pub enum Reason {
         /// The value found, as JSON.
         value: String,
     },
+    /// A key that appears twice in one object of the record: readers disagree on its value.
+    DuplicateKey {
+        /// The key.
+        key: String,
+    },
+    /// A record-shaped object that is also a container (it holds `Records` or `Events` beside
+    /// event fields): which of the two it is cannot be told, so neither reading is stored.
+    Ambiguous {
+        /// What makes it ambiguous.
+        detail: String,
+    },
     /// The eventID (and account) of a record already stored, with other content.
     Conflict {
         /// The eventID.
@@ -83,6 +94,8 @@ impl Reason {
             Reason::NoEventTime => "no eventTime",
             Reason::BadEventTime { .. } => "eventTime is not an ISO-8601 time",
             Reason::Conflict { .. } => "conflicting record",
+            Reason::DuplicateKey { .. } => "duplicate key",
+            Reason::Ambiguous { .. } => "ambiguous object",
         }
     }
 }
@@ -107,6 +120,11 @@ impl std::fmt::Display for Reason {
                 write!(f, "{}: {value}", self.kind())
             }
             Reason::NoEventId | Reason::NoEventTime => f.write_str(self.kind()),
+            Reason::DuplicateKey { key } => write!(
+                f,
+                "duplicate key {key:?}: readers disagree on which value counts, so the record is kept here whole"
+            ),
+            Reason::Ambiguous { detail } => write!(f, "ambiguous object: {detail}"),
             Reason::Conflict {
                 event_id,
                 kept,

@@ -696,3 +696,83 @@ fn a_conflicting_record_is_quarantined_never_dropped_as_a_duplicate() {
         (2, 0, 1, 1)
     );
 }
+
+#[test]
+fn every_record_shaped_piece_lands_in_the_lake_or_in_quarantine() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let r = |id: &str| record(id, "ListUsers", "aws-cli/2").to_string();
+    // Two Records arrays in one object.
+    std::fs::write(
+        src.join("two-lists.json"),
+        format!(r#"{{"Records":[{}],"Records":[{}]}}"#, r("t-1"), r("t-2")),
+    )
+    .unwrap();
+    // A record that also carries a Records list, and one that carries digest keys.
+    let mut both = record("t-3", "ListUsers", "x");
+    both["Records"] = serde_json::json!([record("t-4", "ListUsers", "x")]);
+    std::fs::write(src.join("record-and-list.json"), both.to_string()).unwrap();
+    let mut digestish = record("t-5", "ListUsers", "x");
+    digestish["digestStartTime"] = serde_json::json!("2024-03-05T10:00:00Z");
+    digestish["logFiles"] = serde_json::json!([]);
+    std::fs::write(
+        src.join("record-with-digest-keys.json"),
+        digestish.to_string(),
+    )
+    .unwrap();
+    // A duplicated key, at the top and nested.
+    let dup = r("t-6").replacen(
+        "\"eventName\":\"ListUsers\"",
+        "\"eventName\":\"ListUsers\",\"eventName\":\"DeleteUser\"",
+        1,
+    );
+    assert!(dup.contains("DeleteUser"));
+    let nested = r("t-7").replacen("\"userIdentity\":{", "\"userIdentity\":{\"arn\":\"x\",", 1);
+    std::fs::write(
+        src.join("dup-keys.json"),
+        format!(r#"{{"Records":[{dup},{nested}]}}"#),
+    )
+    .unwrap();
+    // No records at all.
+    std::fs::write(src.join("empty.json"), r#"{"Records":[]}"#).unwrap();
+
+    let lake = dir.path().join("lake");
+    let out = ingest(src.to_str().unwrap(), &lake, &[]);
+    let ledger = last_ledger(&lake);
+    ledger.check().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("empty.json: holds no records"), "{err}");
+    let ids: Vec<String> = records(&lake)
+        .iter()
+        .map(|v| v["eventID"].as_str().unwrap().to_owned())
+        .collect();
+    for id in ["t-1", "t-2", "t-4", "t-5"] {
+        assert!(
+            ids.contains(&id.to_owned()),
+            "{id} is not in the lake: {ids:?}"
+        );
+    }
+    let mut quarantined = String::new();
+    for e in std::fs::read_dir(lake.join("_trailscope/quarantine/records")).unwrap() {
+        quarantined.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    assert_eq!(
+        quarantined.lines().count() as u64,
+        ledger.quarantined,
+        "{quarantined}"
+    );
+    for (id, why) in [
+        ("t-3", "ambiguous object"),
+        ("t-6", "duplicate key"),
+        ("t-7", "duplicate key"),
+    ] {
+        let line = quarantined
+            .lines()
+            .find(|l| l.contains(&format!("\\\"eventID\\\":\\\"{id}\\\"")))
+            .unwrap_or_else(|| {
+                panic!("{id} is neither in the lake nor in quarantine:\n{quarantined}")
+            });
+        assert!(line.contains(why), "{id}: {line}");
+    }
+}
