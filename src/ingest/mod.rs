@@ -360,9 +360,9 @@ async fn convert_and_write(
             Ok(f) => f,
             Err(e) => {
                 let reason = format!("{e:#}");
-                log::error!("{}: {reason}", inert(&obj.uri));
+                log::error!("{}: {reason}; the next run tries again", inert(&obj.uri));
                 bar.inc(obj.size.unwrap_or(0));
-                ledger.objects_failed += 1;
+                ledger.objects_retry += 1;
                 failures.push(Failure {
                     uri: obj.uri.clone(),
                     reason,
@@ -392,6 +392,15 @@ async fn convert_and_write(
             Processed::Digest | Processed::NotLog => {
                 log::info!("skipping {} (not a CloudTrail log)", inert(&obj.uri));
                 ledger.objects_not_logs += 1;
+                continue;
+            }
+            Processed::Retry { reason } => {
+                log::error!("{}: {reason}; the next run tries again", inert(&obj.uri));
+                ledger.objects_retry += 1;
+                failures.push(Failure {
+                    uri: obj.uri.clone(),
+                    reason,
+                });
                 continue;
             }
             Processed::Bad { bytes, reason } => {

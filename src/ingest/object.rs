@@ -26,8 +26,14 @@ pub(super) enum Processed {
     },
     Digest,
     NotLog,
+    /// Bytes that arrived whole and are bad: final, quarantined.
     Bad {
         bytes: Vec<u8>,
+        reason: String,
+    },
+    /// A failure of this run, not of the object (cut off in transfer, out of memory): nothing is
+    /// recorded, so the next run reads it again.
+    Retry {
         reason: String,
     },
 }
@@ -64,8 +70,23 @@ pub(super) fn process(obj: &ObjectRef, bytes: Vec<u8>, cap: u64) -> Fetched {
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let size = bytes.len() as u64;
     let mut content_sha256 = None;
+    // Fewer (or more) bytes than the listing said: the transfer, or a writer still at work, cut
+    // the object; judging those bytes would condemn a good object for ever.
+    if let Some(listed) = obj.size.filter(|n| *n != size) {
+        return Fetched {
+            size,
+            sha256,
+            content_sha256,
+            result: Processed::Retry {
+                reason: format!(
+                    "{size} bytes arrived of the {listed} listed (cut off in transfer or still being written)"
+                ),
+            },
+        };
+    }
     let result = match decode_and_convert(obj, &bytes, cap, &mut content_sha256) {
         Ok(p) => p,
+        Err(reason) if is_resource_failure(&reason) => Processed::Retry { reason },
         Err(reason) => Processed::Bad { bytes, reason },
     };
     Fetched {
@@ -74,6 +95,14 @@ pub(super) fn process(obj: &ObjectRef, bytes: Vec<u8>, cap: u64) -> Fetched {
         content_sha256,
         result,
     }
+}
+
+/// Whether a decode failure says the machine ran short (memory), not that the bytes are bad.
+fn is_resource_failure(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("out of memory")
+        || r.contains("insufficient memory")
+        || r.contains("cannot allocate")
 }
 
 thread_local! {
@@ -137,4 +166,42 @@ fn looks_like_json(text: &[u8]) -> bool {
         t.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b'{' | b'[')
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Location;
+
+    fn object(size: Option<u64>) -> ObjectRef {
+        ObjectRef::new(
+            "s3://b/AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/05/x.json".into(),
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/05/x.json",
+            Location::Stdin,
+            size,
+            None,
+        )
+    }
+
+    #[test]
+    fn cut_off_transfers_and_memory_shortage_are_retried_not_condemned() {
+        let body = br#"{"Records":[]}"#.to_vec();
+        let whole = process(&object(Some(body.len() as u64)), body.clone(), 1 << 20);
+        assert!(matches!(whole.result, Processed::Records { .. }));
+        let cut = process(
+            &object(Some(body.len() as u64 + 100)),
+            body.clone(),
+            1 << 20,
+        );
+        assert!(matches!(cut.result, Processed::Retry { .. }));
+        let gz_cut = process(&object(None), vec![0x1f, 0x8b, 8, 0, 0, 0], 1 << 20);
+        assert!(
+            matches!(gz_cut.result, Processed::Bad { .. }),
+            "whole bytes that are bad are final"
+        );
+        assert!(is_resource_failure("corrupt gzip data: out of memory"));
+        assert!(!is_resource_failure(
+            "corrupt gzip data: invalid block type"
+        ));
+    }
 }

@@ -1,6 +1,7 @@
 //! The ingest ledger: every object and every record accounted for.
 //!
-//! Objects: listed = read + skipped + failed. Records: read = written + duplicates + conflicts +
+//! Objects: listed = read + unchanged + not logs + failed (final) + to retry (this run's own
+//! failure). Records: read = written + duplicates + conflicts +
 //! quarantined.
 //! The ledger is printed at the end of a run and kept in the lake with the run's manifest; a
 //! ledger that does not balance is a bug, and [`Ledger::check`] says so.
@@ -22,8 +23,12 @@ pub struct Ledger {
     pub objects_unchanged: u64,
     /// Objects not read because they are not logs (digest files, other files).
     pub objects_not_logs: u64,
-    /// Objects that could not be fetched or decoded; see the run's messages and quarantine.
+    /// Objects whose bytes arrived whole and are bad: named, quarantined, final.
     pub objects_failed: u64,
+    /// Objects this run could not read for reasons of its own (network, time-out, memory, local
+    /// I/O, a cut-off transfer): named, not recorded, read again by the next run.
+    #[serde(default)]
+    pub objects_retry: u64,
     /// Bytes read from the sources (before decompression).
     pub bytes_read: u64,
     /// Records found in the objects read.
@@ -46,15 +51,17 @@ impl Ledger {
         let objects = self.objects_read
             + self.objects_unchanged
             + self.objects_not_logs
-            + self.objects_failed;
+            + self.objects_failed
+            + self.objects_retry;
         if objects != self.objects_listed {
             return Err(format!(
-                "object counts do not reconcile: listed {} != read {} + unchanged {} + not logs {} + failed {}",
+                "object counts do not reconcile: listed {} != read {} + unchanged {} + not logs {} + failed {} + to retry {}",
                 self.objects_listed,
                 self.objects_read,
                 self.objects_unchanged,
                 self.objects_not_logs,
-                self.objects_failed
+                self.objects_failed,
+                self.objects_retry
             ));
         }
         let records = self.rows_written + self.duplicates + self.conflicts + self.quarantined;
@@ -76,12 +83,13 @@ impl fmt::Display for Ledger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "objects: {} listed = {} read + {} unchanged since last run + {} not logs + {} failed",
+            "objects: {} listed = {} read + {} unchanged since last run + {} not logs + {} failed + {} to retry",
             self.objects_listed,
             self.objects_read,
             self.objects_unchanged,
             self.objects_not_logs,
-            self.objects_failed
+            self.objects_failed,
+            self.objects_retry
         )?;
         write!(
             f,

@@ -197,8 +197,15 @@ impl S3Source {
 
 async fn build(opts: &S3Options, region: Option<String>) -> Client {
     let sdk = sdk_config(opts, region, true).await;
+    // CloudTrail buckets are read with thousands of small GETs; S3 throttles them now and then,
+    // so eight attempts by default, or what AWS_MAX_ATTEMPTS says, as the AWS CLI reads it.
+    let attempts = std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(8);
     let mut conf = aws_sdk_s3::config::Builder::from(&sdk)
-        .retry_config(RetryConfig::standard().with_max_attempts(8));
+        .retry_config(RetryConfig::standard().with_max_attempts(attempts));
     if opts.endpoint_url.is_some() {
         conf = conf.force_path_style(true);
     }

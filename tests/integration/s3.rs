@@ -212,3 +212,61 @@ fn public_buckets_are_read_unsigned_and_throttling_is_retried() {
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("listing s3://public-trail/AWSLogs/"));
 }
+
+#[test]
+fn objects_that_failed_to_arrive_are_retried_by_the_next_run_not_forgotten() {
+    let root = tempfile::tempdir().unwrap();
+    let bucket = root.path().join("flaky-trail");
+    let cfg = Config {
+        events: 120,
+        days: 1,
+        events_per_object: 40,
+        bad_objects: false,
+        incident: false,
+        ..org_config()
+    };
+    let stats = generate(&bucket, &cfg);
+    // Every download is refused for this run (the SDK's own retries included).
+    let flaky = S3Server::start_with(root.path(), true, 10_000);
+    let lake = tempfile::tempdir().unwrap();
+    let args = |endpoint: &str| {
+        vec![
+            "--endpoint-url".to_owned(),
+            endpoint.to_owned(),
+            "--no-sign-request".to_owned(),
+        ]
+    };
+    let mut a = vec![
+        "ingest".to_owned(),
+        "s3://flaky-trail/AWSLogs/".to_owned(),
+        "--lake".to_owned(),
+    ];
+    a.push(lake.path().to_str().unwrap().to_owned());
+    a.extend(args(&flaky.endpoint));
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    // One attempt per request, so that the refusals come quickly.
+    let out = trailscope_with(&a, &[("AWS_MAX_ATTEMPTS", "1")]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let l = last_ledger(lake.path());
+    assert_eq!(
+        (l.objects_retry as usize, l.objects_failed),
+        (stats.objects, 0)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the next run tries again"));
+    drop(flaky);
+    // The network is back: every object is read, none is "unchanged since last run".
+    let good = S3Server::start_with(root.path(), true, 0);
+    let a = args(&good.endpoint);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let out = ingest("s3://flaky-trail/AWSLogs/", lake.path(), &a);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let l = last_ledger(lake.path());
+    assert_eq!(
+        (
+            l.objects_read as usize,
+            l.objects_unchanged,
+            l.rows_written as usize
+        ),
+        (stats.objects, 0, stats.events)
+    );
+}
