@@ -45,6 +45,27 @@ pub struct LakeInput {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub memory: MemoryArg,
+}
+
+/// `--memory-limit`, shared by every command that queries.
+#[derive(Debug, Clone, Args)]
+pub struct MemoryArg {
+    /// Memory queries may hold (bytes, or with MiB, GiB); past it sorts, joins and aggregations
+    /// spill to the temporary directory (TMPDIR), and a query that still does not fit fails
+    /// with an error instead of taking the process down. Default: half the machine's memory.
+    #[arg(long = "memory-limit", env = "TRAILSCOPE_MEMORY_LIMIT", value_parser = super::ingest::parse_size, value_name = "SIZE")]
+    pub limit: Option<u64>,
+}
+
+impl MemoryArg {
+    /// The limit in bytes.
+    pub fn bytes(&self) -> usize {
+        self.limit
+            .map_or_else(session::default_memory_limit, |b| b as usize)
+    }
 }
 
 impl LakeInput {
@@ -56,7 +77,7 @@ impl LakeInput {
     /// The lake and a session over it, narrowed to `scope`.
     pub async fn open(&self, scope: Scope) -> Result<(PathBuf, SessionContext)> {
         let lake = self.lake().await?;
-        let ctx = open_session(&lake, scope).await?;
+        let ctx = open_session(&lake, scope, self.memory.bytes()).await?;
         Ok((lake, ctx))
     }
 }
@@ -153,8 +174,12 @@ pub async fn resolve(source: Option<&str>, lake: &Path, aws: &AwsArgs) -> Result
 /// A query session over `lake` with every table trailscope offers: the lake's own (`cloudtrail`,
 /// the views, `verification`) and those the wings above the query wing add
 /// (`credential_chains`). A new table in every session is registered here.
-pub async fn open_session(lake: &Path, scope: Scope) -> Result<SessionContext> {
-    let ctx = session::open_scoped(lake, scope).await?;
+pub async fn open_session(
+    lake: &Path,
+    scope: Scope,
+    memory_limit: usize,
+) -> Result<SessionContext> {
+    let ctx = session::open_limited(lake, scope, memory_limit).await?;
     crate::investigate::chains::register(&ctx)?;
     Ok(ctx)
 }

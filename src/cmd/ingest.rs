@@ -108,7 +108,11 @@ pub struct IngestArgs {
     #[arg(long, default_value = "1GiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
     pub max_object_size: u64,
 
-    /// Memory for buffered rows before partitions are written out (bytes, or with MiB, GiB).
+    /// Memory for converted rows waiting to be written, buffered or being written (bytes, or
+    /// with MiB, GiB). It bounds the rows only: on top come each worker's decompressed object and
+    /// its parsed records (one object per worker at a time: -j and the size of the largest
+    /// object), the de-duplication index of the partitions touched (16 bytes per stored event),
+    /// and the program itself (about 60 MiB).
     #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
     pub memory: u64,
 }

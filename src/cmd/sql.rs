@@ -43,6 +43,10 @@ signin_events, error_events, credential_chains (every access key and its origin)
 json_get_str / json_get / the ->> operator. The lake is never changed: INSERT, COPY, CREATE
 EXTERNAL TABLE and SET are refused; CREATE VIEW works for the session.
 
+Memory: queries hold at most --memory-limit (default: half the machine's memory); past it sorts,
+joins and aggregations spill to TMPDIR, and a query that still does not fit fails with an error
+naming the limit, never taking the shell down.
+
 Exit status: 0 every statement ran; 2 error.";
 
 /// Options of `trailscope sql`.

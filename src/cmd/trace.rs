@@ -12,7 +12,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::EXIT_OK;
-use super::args::{AwsArgs, LakeArg, open_session, resolve};
+use super::args::{AwsArgs, LakeArg, MemoryArg, open_session, resolve};
 use crate::investigate::render::write_traces;
 use crate::investigate::trace::traces;
 use crate::query::output::Format;
@@ -55,6 +55,9 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+
+    #[command(flatten)]
+    pub memory: MemoryArg,
 }
 
 /// Runs `trailscope trace`.
@@ -62,7 +65,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
     let runtime = super::runtime()?;
     let found = runtime.block_on(async {
         let lake = resolve(args.source.as_deref(), &args.lake.dir, &args.aws).await?;
-        let ctx = open_session(&lake, Scope::default()).await?;
+        let ctx = open_session(&lake, Scope::default(), args.memory.bytes()).await?;
         let traced = traces(&ctx, &args.what).await?;
         write_traces(&mut std::io::stdout().lock(), &traced, args.format)?;
         anyhow::Ok(!traced.is_empty())

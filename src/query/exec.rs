@@ -70,11 +70,15 @@ pub async fn run_sql(
             if let Some(lake) = &sink.lake {
                 crate::lake::ensure_outside(lake, path)?;
             }
-            let rows = output::write_file(stream, path).await?;
+            let rows = output::write_file(stream, path)
+                .await
+                .map_err(explain_running)?;
             crate::progress::eprint_line(&format!("{rows} rows written to {}", path.display()));
             continue;
         }
-        let rows = output::write_stream(stream, sink.format, sink.max_width, out).await?;
+        let rows = output::write_stream(stream, sink.format, sink.max_width, out)
+            .await
+            .map_err(explain_running)?;
         let took = started.elapsed();
         if sink.format == Format::Table {
             writeln!(out, "({})\n", count_line(rows, took))?;
@@ -84,6 +88,17 @@ pub async fn run_sql(
         out.flush()?;
     }
     Ok(())
+}
+
+/// An error met while the results stream: a query error is explained like a planning one; an
+/// I/O error (a closed pipe) stays as it is, so that it can end the program quietly.
+fn explain_running(e: anyhow::Error) -> anyhow::Error {
+    if e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some())
+    {
+        return e;
+    }
+    explain(&format!("{e:#}"))
 }
 
 fn count_line(rows: u64, took: Duration) -> String {

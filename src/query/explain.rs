@@ -19,6 +19,12 @@ pub fn explain(message: &str) -> anyhow::Error {
     if line.contains("Did you mean") {
         return anyhow!("{line}");
     }
+    if line.contains("Resources exhausted") {
+        return anyhow!(
+            "{line}\nhint: the query needs more memory than --memory-limit allows; raise it, or narrow \
+             the query (a WHERE on day or account, --since/--until)"
+        );
+    }
     if let Some(name) = unknown_field(&line)
         && let Some(best) = nearest_column(&name)
     {

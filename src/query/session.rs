@@ -25,6 +25,8 @@ use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
 
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 
 use crate::lake::META_DIR;
@@ -53,9 +55,34 @@ pub async fn open(lake: &Path) -> Result<SessionContext> {
     open_scoped(lake, Scope::default()).await
 }
 
+/// Opens a query session over the events of the lake at `lake` that lie in `scope`, with the
+/// default memory limit ([`default_memory_limit`]).
+pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
+    open_limited(lake, scope, default_memory_limit()).await
+}
+
+/// The memory a session's queries may hold by default: half the machine's memory (4 GiB where
+/// it cannot be read). Sorts, joins and aggregations spill to the temporary directory past it.
+pub fn default_memory_limit() -> usize {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+            .map(|kib| kib * 1024)
+    });
+    total.map_or(4 << 30, |t| t / 2)
+}
+
 /// Opens a query session over the events of the lake at `lake` that lie in `scope`: the table
 /// `cloudtrail` (and every view over it) holds only those, with files of other days pruned.
-pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
+/// Queries hold at most `memory_limit` bytes; past it, sorts, joins and aggregations spill to
+/// the temporary directory, and a query that still cannot fit fails with an error that names
+/// the memory limit, instead of taking the process down.
+pub async fn open_limited(
+    lake: &Path,
+    scope: Scope,
+    memory_limit: usize,
+) -> Result<SessionContext> {
     if !lake.join(META_DIR).is_dir() {
         bail!(
             "{} is not a trailscope lake (no {META_DIR}/ in it); build one with `trailscope ingest SOURCE --lake {}`",
@@ -68,7 +95,7 @@ pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
     if let Ok(writer) = crate::lake::Lake::open(lake) {
         drop(writer);
     }
-    let ctx = context()?;
+    let ctx = context(memory_limit)?;
     let table_dir = lake.join(TABLE_DIR);
     std::fs::create_dir_all(&table_dir).ok();
     let table_dir = table_dir
@@ -107,14 +134,15 @@ pub async fn open_scoped(lake: &Path, scope: Scope) -> Result<SessionContext> {
 /// A session whose `cloudtrail` table is empty but has the lake's schema: enough to plan and
 /// lint queries without a lake.
 pub async fn open_schema_only() -> Result<SessionContext> {
-    let ctx = context()?;
+    let ctx = context(default_memory_limit())?;
     let table = MemTable::try_new(schema::table_schema(), vec![vec![]])
         .context("creating an empty cloudtrail table")?;
     finish(ctx, Arc::new(table), Scope::default()).await
 }
 
-/// A context with trailscope's configuration, analyzer rule and functions, and no tables.
-fn context() -> Result<SessionContext> {
+/// A context with trailscope's configuration, analyzer rule, functions and memory pool, and no
+/// tables.
+fn context(memory_limit: usize) -> Result<SessionContext> {
     // Filters are evaluated while decoding Parquet, so the wide JSON and struct columns are only
     // decoded for rows that pass: detections select a sliver of the events.
     let config = SessionConfig::new()
@@ -128,8 +156,17 @@ fn context() -> Result<SessionContext> {
     // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.
     let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(AthenaBooleans)];
     rules.extend(Analyzer::new().rules);
+    let pool = TrackConsumersPool::new(
+        FairSpillPool::new(memory_limit),
+        std::num::NonZeroUsize::new(5).context("a consumer count")?,
+    );
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(pool))
+        .build_arc()
+        .context("setting up the query memory pool")?;
     let state = SessionStateBuilder::new()
         .with_config(config)
+        .with_runtime_env(runtime)
         .with_default_features()
         .with_analyzer_rules(rules)
         .build();

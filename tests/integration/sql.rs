@@ -510,3 +510,30 @@ fn results_never_go_into_the_lake() {
     assert_eq!(detect.status.code(), Some(2), "{}", describe(&detect));
     assert!(!lake.join("findings.json").exists());
 }
+
+#[test]
+fn a_query_larger_than_the_memory_limit_fails_cleanly_or_spills() {
+    let out = sql(&[
+        "--memory-limit",
+        "8MiB",
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(DISTINCT concat(a.eventid, b.eventid, a.useragent)) AS n
+           FROM (SELECT * FROM cloudtrail LIMIT 700) a CROSS JOIN (SELECT * FROM cloudtrail LIMIT 700) b",
+    ]);
+    // Either the aggregation spilled and finished, or the query failed with a clear error: the
+    // process was not killed by an allocation failure.
+    match out.status.code() {
+        Some(0) => assert_eq!(stdout(&out), "n\n490000\n"),
+        Some(2) => assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--memory-limit"),
+            "{}",
+            describe(&out)
+        ),
+        other => panic!("exit {other:?}: {}", describe(&out)),
+    }
+    assert!(
+        String::from_utf8_lossy(&trailscope(&["sql", "--help"]).stdout).contains("--memory-limit")
+    );
+}
