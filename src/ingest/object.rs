@@ -54,6 +54,7 @@ pub(super) async fn fetch(obj: &ObjectRef, s3: &HashMap<String, S3Source>) -> Re
         Location::File(p) => tokio::fs::read(p)
             .await
             .with_context(|| format!("reading {}", p.display())),
+        Location::Unreadable(reason) => anyhow::bail!("{reason}"),
         Location::Stdin => {
             let mut buf = Vec::new();
             tokio::io::stdin()

@@ -180,6 +180,7 @@ pub async fn read_object(
             Ok((bytes, meta))
         }
         Location::Stdin => bail!("stdin cannot be verified"),
+        Location::Unreadable(reason) => bail!("{reason}"),
     }
 }
 

@@ -88,6 +88,25 @@ pub fn parse(key: &str) -> KeyInfo {
     info
 }
 
+/// Whether `s` is an AWS account id: twelve digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` has the shape of an AWS region name (`us-east-1`, `eu-central-2`,
+/// `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`): lower-case words joined by `-`, ending in
+/// a number.
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.len() <= 4
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok_and(|n| n > 0)
+        && parts[0].len() == 2
+}
+
 /// Which objects to read, by their place in the layout.
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
@@ -213,6 +232,45 @@ pub fn layout_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_real_accounts_and_regions_are_hints() {
+        for r in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "us-isob-east-1",
+            "ap-southeast-4",
+        ] {
+            assert!(is_region_name(r), "{r}");
+        }
+        for r in [
+            "03",
+            "CloudTrail",
+            "us-east",
+            "us-east-0",
+            "US-EAST-1",
+            "x-y-1",
+            "a/b-c-1",
+        ] {
+            assert!(!is_region_name(r), "{r}");
+        }
+        assert!(is_account_id("111122223333"));
+        assert!(
+            !is_account_id("CloudTrail")
+                && !is_account_id("11112222333")
+                && !is_account_id("o-a1b2c3d4e5")
+        );
+        let o = crate::source::ObjectRef::new(
+            "f".into(),
+            "AWSLogs/CloudTrail/2024/03/05/x.json.gz",
+            crate::source::Location::Stdin,
+            None,
+            None,
+        );
+        assert_eq!((o.hints.account, o.hints.region), (None, None));
+    }
 
     #[test]
     fn parses_account_and_org_layouts() {

@@ -85,6 +85,9 @@ pub enum Location {
     File(PathBuf),
     /// Standard input.
     Stdin,
+    /// A local entry that could not be listed (a link loop, a dangling link, a directory it
+    /// may not read): the reason, given when it is fetched, so it is named and counted.
+    Unreadable(String),
 }
 
 /// One object found by listing.
@@ -121,9 +124,11 @@ impl ObjectRef {
         ObjectRef {
             kind: layout::classify(key, &info),
             expect_log: info.in_layout,
+            // A key outside the real layout (`AWSLogs/CloudTrail/2024/…`) must not name a
+            // partition: only a 12-digit account and a region-shaped name are hints.
             hints: Hints {
-                account: info.account,
-                region: info.region,
+                account: info.account.filter(|a| layout::is_account_id(a)),
+                region: info.region.filter(|r| layout::is_region_name(r)),
             },
             uri,
             location,

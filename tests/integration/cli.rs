@@ -776,3 +776,72 @@ fn every_record_shaped_piece_lands_in_the_lake_or_in_quarantine() {
         assert!(line.contains(why), "{id}: {line}");
     }
 }
+
+#[test]
+fn a_broken_local_tree_is_named_and_the_rest_is_ingested() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    let sub = src.join("AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/05");
+    std::fs::create_dir_all(&sub).unwrap();
+    let log = |id: &str| {
+        serde_json::json!({"Records": [record(id, "ListUsers", "aws-cli/2")]}).to_string()
+    };
+    std::fs::write(sub.join("good.json"), log("l-1")).unwrap();
+    // A name that is not UTF-8, and one that differs from it only in how it is written.
+    let odd = std::ffi::OsStr::from_bytes(b"odd-\xff.json");
+    std::fs::write(sub.join(odd), log("l-2")).unwrap();
+    std::fs::write(sub.join("odd-%FF.json"), log("l-3")).unwrap();
+    // A link loop, a dangling link, and a hidden directory.
+    std::os::unix::fs::symlink("..", sub.join("loop")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), sub.join("dangling.json")).unwrap();
+    std::fs::create_dir_all(src.join(".cache")).unwrap();
+    std::fs::write(src.join(".cache/x.json"), log("l-4")).unwrap();
+
+    let lake = dir.path().join("lake");
+    let out = ingest(src.to_str().unwrap(), &lake, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dangling.json") && err.contains("link"),
+        "{err}"
+    );
+    let l = last_ledger(&lake);
+    l.check().unwrap();
+    assert_eq!(
+        (l.objects_read, l.rows_written, l.objects_not_logs),
+        (3, 3, 1),
+        "{l:?}"
+    );
+    assert_eq!(
+        l.objects_retry, 2,
+        "the link loop and the dangling link: {l:?}"
+    );
+    let sql = trailscope(&[
+        "sql",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-e",
+        "SELECT eventid, source_uri FROM cloudtrail ORDER BY eventid",
+    ]);
+    let text = String::from_utf8_lossy(&sql.stdout);
+    assert!(
+        text.contains("l-2,") && text.contains("odd-%FF.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("l-3,") && text.contains("odd-%25FF.json"),
+        "{text}"
+    );
+    // A second run reads nothing twice, and says the broken entries again.
+    let again = ingest(src.to_str().unwrap(), &lake, &[]);
+    let l = last_ledger(&lake);
+    assert_eq!(
+        (l.objects_read, l.objects_unchanged),
+        (0, 3),
+        "{}",
+        describe(&again)
+    );
+}
