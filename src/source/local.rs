@@ -162,10 +162,10 @@ fn walk(
         };
         let text = path_text(&path);
         if meta.is_dir() {
-            if filters.admits(&layout::parse(&format!("{text}/"))) {
-                if let Err(e) = walk(&path, &meta, filters, walked, out) {
-                    out.push(unreadable(&path, format!("{e:#}")));
-                }
+            if filters.admits(&layout::parse(&format!("{text}/")))
+                && let Err(e) = walk(&path, &meta, filters, walked, out)
+            {
+                out.push(unreadable(&path, format!("{e:#}")));
             }
         } else if meta.is_file() && filters.admits(&layout::parse(&text)) {
             out.push(file_ref(&path, &meta));
