@@ -7,6 +7,7 @@ mod common;
 mod crash;
 mod detect;
 mod lossless;
+mod properties;
 mod repl;
 mod rules;
 mod s3;
