@@ -103,7 +103,7 @@ impl Lake {
                     "finishing the commit of an interrupted run ({})",
                     dir.display()
                 );
-                roll_forward(&self.root, &dir)?;
+                roll_forward(&self.root, &dir, &mut Vec::new())?;
             } else {
                 log::info!(
                     "removing the uncommitted files of an interrupted run ({})",
@@ -149,7 +149,18 @@ impl Txn {
             .with_context(|| format!("writing the commit marker {}", marker.display()))?;
         sync_dir(&self.dir);
         failpoint("committing");
-        roll_forward(&self.root, &self.dir)?;
+        let mut moved = Vec::new();
+        if let Err(e) = roll_forward(&self.root, &self.dir, &mut moved) {
+            // A failed move (not a crash) must not leave part of the run where other engines
+            // read: the files already moved go back, and the run is discarded as uncommitted.
+            return Err(match roll_back(&marker, &moved) {
+                Ok(()) => e.context("committing the run failed; the lake is as it was"),
+                Err(undo) => e.context(format!(
+                    "committing the run failed, and undoing it failed too ({undo:#}); the lake \
+                     holds part of the run until the next trailscope command finishes it"
+                )),
+            });
+        }
         fs::remove_dir_all(&self.dir)
             .with_context(|| format!("removing the staging directory {}", self.dir.display()))?;
         Ok(())
@@ -166,8 +177,19 @@ impl Txn {
     }
 }
 
-/// Moves every staged file into the lake. Idempotent: files already moved are simply absent.
-fn roll_forward(root: &Path, dir: &Path) -> Result<()> {
+/// Moves the files of a failed commit back to staging and withdraws its marker, newest first.
+fn roll_back(marker: &Path, moved: &[(PathBuf, PathBuf)]) -> Result<()> {
+    for (staged, dest) in moved.iter().rev() {
+        fs::rename(dest, staged)
+            .with_context(|| format!("moving {} back to {}", dest.display(), staged.display()))?;
+    }
+    fs::remove_file(marker).with_context(|| format!("removing {}", marker.display()))?;
+    Ok(())
+}
+
+/// Moves every staged file into the lake, noting each move in `moved` (staged path, final
+/// path). Idempotent: files already moved are simply absent.
+fn roll_forward(root: &Path, dir: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
     let tree = dir.join(TREE_DIR);
     let mut stack = vec![tree.clone()];
     let mut touched_dirs = Vec::new();
@@ -186,6 +208,13 @@ fn roll_forward(root: &Path, dir: &Path) -> Result<()> {
                     .with_context(|| format!("creating {}", parent.display()))?;
                 touched_dirs.push(parent.to_path_buf());
             }
+            if !moved.is_empty()
+                && std::env::var("TRAILSCOPE_FAILPOINT").is_ok_and(|v| v == "move-error")
+            {
+                // Crash-test hook: a move that fails with an error, after one succeeded.
+                return Err(std::io::Error::from_raw_os_error(5))
+                    .with_context(|| format!("moving {} into the lake", path.display()));
+            }
             fs::rename(&path, &dest).with_context(|| {
                 format!(
                     "moving {} into the lake at {}",
@@ -193,6 +222,7 @@ fn roll_forward(root: &Path, dir: &Path) -> Result<()> {
                     dest.display()
                 )
             })?;
+            moved.push((path.clone(), dest));
             failpoint("moving");
         }
     }

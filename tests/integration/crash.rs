@@ -92,3 +92,33 @@ fn a_run_killed_at_any_point_is_completed_by_the_next() {
         last_ledger(lake.path());
     }
 }
+
+#[test]
+fn a_commit_that_fails_with_an_error_leaves_no_part_of_the_run_visible() {
+    let src = tempfile::tempdir().unwrap();
+    let cfg = Config {
+        events: 300,
+        days: 2,
+        events_per_object: 30,
+        ..Config::default()
+    };
+    let stats = generate(src.path(), &cfg);
+    let s = src.path().to_str().unwrap();
+    let lake = tempfile::tempdir().unwrap();
+    let l = lake.path().to_str().unwrap();
+    // Small memory, so that the run writes several files and the second move fails.
+    let failed = trailscope_with(
+        &["ingest", s, "--lake", l, "--memory", "256KiB"],
+        &[("TRAILSCOPE_FAILPOINT", "move-error")],
+    );
+    assert_eq!(failed.status.code(), Some(2), "{}", describe(&failed));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("the lake is as it was"));
+    // What any reader of the directory sees, without trailscope opening the lake first.
+    assert!(
+        parquet_files(lake.path()).is_empty(),
+        "part of a failed run is visible"
+    );
+    let rerun = ingest(s, lake.path(), &[]);
+    assert_eq!(rerun.status.code(), Some(0), "{}", describe(&rerun));
+    assert_eq!(restored(lake.path()).len(), stats.events);
+}
