@@ -23,8 +23,12 @@ reads AS (
   WHERE (eventname LIKE 'List%' OR eventname LIKE 'Get%' OR eventname LIKE 'Describe%')
     AND eventname <> 'GetCallerIdentity'
 ),
+-- One row per key: joining the evidence to every GetCallerIdentity of the key would count each
+-- event once per call.
 first_whoami AS (
-  SELECT account, key, min(eventtime) AS t0 FROM whoami GROUP BY account, key
+  SELECT account, key, min(eventtime) AS t0, min(region) AS region, min(actor) AS actor,
+         min(actor_arn) AS actor_arn
+  FROM whoami GROUP BY account, key
 ),
 followed AS (
   SELECT r.* FROM reads r JOIN first_whoami w ON r.account = w.account AND r.key = w.key
@@ -40,12 +44,12 @@ evidence AS (
   UNION ALL
   SELECT eventtime, eventid, source_uri, account, key FROM followed
 )
-SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(w.region) AS region,
-       min(w.actor) AS actor, min(w.actor_arn) AS actor_arn, count(*) AS event_count,
+SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(f.region) AS region,
+       min(f.actor) AS actor, min(f.actor_arn) AS actor_arn, count(*) AS event_count,
        array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(min(w.actor), ' (key ', e.key, ') asked GetCallerIdentity, then called ', min(h.apis),
+       concat(min(f.actor), ' (key ', e.key, ') asked GetCallerIdentity, then called ', min(h.apis),
               ' different List/Get/Describe APIs') AS summary
 FROM evidence e
 JOIN hits h ON e.account = h.account AND e.key = h.key
-JOIN whoami w ON e.account = w.account AND e.key = w.key
+JOIN first_whoami f ON e.account = f.account AND e.key = f.key
 GROUP BY e.account, e.key

@@ -410,7 +410,8 @@ fn cases() -> Vec<Case> {
         (
             "sts-getcalleridentity-enumeration",
             {
-                let mut v = vec![sts("GetCallerIdentity")];
+                // "whoami" asked three times: the evidence must still list each event once.
+                let mut v = vec![sts("GetCallerIdentity"), sts("GetCallerIdentity").at_secs(5), sts("GetCallerIdentity").at_secs(200)];
                 v.extend(["ListUsers", "ListRoles", "ListPolicies", "ListGroups", "GetAccountSummary", "ListBuckets", "DescribeInstances", "ListFunctions20150331", "ListSecrets"]
                     .iter().enumerate().map(|(i, n)| iam(n).set("readOnly", json!(true)).at_secs(10 + i as i64 * 10)));
                 v
@@ -644,6 +645,18 @@ async fn every_rule_fires_on_its_positive_fixture_and_not_on_its_negative() {
                 && !f.eventids.is_empty()
                 && f.eventids.iter().all(|e| ids.contains(&e.as_str()))
                 && f.source_uris.len() == 1;
+            // A join that multiplies rows shows as evidence listed twice and a count too high.
+            let mut unique = f.eventids.clone();
+            unique.sort();
+            unique.dedup();
+            if unique.len() != f.eventids.len() || f.event_count as usize > ids.len() {
+                problems.push(format!(
+                    "{id}: evidence counted more than once ({} events, {} ids, {} distinct)",
+                    f.event_count,
+                    f.eventids.len(),
+                    unique.len()
+                ));
+            }
             if !complete {
                 problems.push(format!("{id}: incomplete finding {f:?}"));
             }
