@@ -10,11 +10,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::args::{LakeInput, PacksDirs};
 use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK};
+use crate::detect::exceptions::{self, Exceptions};
 use crate::detect::{self, Overrides, Severity, report};
 use crate::query::output::Format;
 use crate::query::session::Scope;
@@ -30,6 +31,9 @@ Examples:
 
   # In CI or a SIEM pipeline: SARIF to a file, exit 1 only for high or worse
   trailscope detect --lake ./case42 --format sarif --output findings.sarif --fail-on high
+
+  # Known-routine activity suppressed (and counted), with the suppressed findings listed
+  trailscope detect --lake ./case42 --exceptions exceptions.toml --show-suppressed
 
   # A lower threshold for one rule, and your own pack beside the built-in ones
   trailscope detect --lake ./case42 --param secrets-bulk-read.min_secrets=3 --packs-dir ./my-packs
@@ -118,6 +122,20 @@ pub struct DetectArgs {
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
+    /// Known-routine activity to suppress (a TOML file of [[allow]] entries: rules, actors,
+    /// ARNs, accounts, source IPs, and a reason). Suppressed findings are counted, never dropped.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "TRAILSCOPE_EXCEPTIONS",
+        help_heading = "Choosing rules"
+    )]
+    pub exceptions: Option<PathBuf>,
+
+    /// List the findings that exceptions suppressed, with the reason (in every format).
+    #[arg(long, help_heading = "Output")]
+    pub show_suppressed: bool,
+
     /// Exit 1 only when a finding at or above this severity exists.
     #[arg(long, value_enum, default_value_t = FailOn::Info, value_name = "SEVERITY", help_heading = "Output")]
     pub fail_on: FailOn,
@@ -133,6 +151,16 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
     )?;
     let overrides = Overrides::parse(&args.params)?;
     overrides.check(&rules)?;
+    let exceptions = match &args.exceptions {
+        Some(path) => {
+            let e = Exceptions::load(path)?;
+            if let Some(problem) = e.check(&args.packs.catalogue()?).into_iter().next() {
+                bail!("{problem}; `trailscope packs lint --exceptions FILE` checks the file");
+            }
+            Some(e)
+        }
+        None => None,
+    };
     let format = args
         .format
         .or_else(|| args.output.as_deref().and_then(Format::from_path))
@@ -170,6 +198,15 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         })
         .await;
         bar.finish_and_clear();
+        let mut outcomes = outcomes;
+        if let Some(e) = &exceptions {
+            let ips = match e.needs_ips() {
+                true => exceptions::evidence_ips(&ctx, &outcomes).await?,
+                false => Default::default(),
+            };
+            let n = e.apply(&mut outcomes, &ips);
+            log::info!("{n} finding(s) suppressed by exceptions");
+        }
         anyhow::Ok(outcomes)
     })?;
     let took = started.elapsed();
@@ -180,7 +217,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
                 std::fs::File::create(path)
                     .with_context(|| format!("creating the findings file {}", path.display()))?,
             );
-            report::write(&mut file, &outcomes, format, took)?;
+            report::write(&mut file, &outcomes, format, took, args.show_suppressed)?;
             file.flush()
                 .with_context(|| format!("writing the findings file {}", path.display()))?;
             let n = detect::findings(&outcomes).len();
@@ -188,7 +225,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         }
         None => {
             let mut out = std::io::stdout().lock();
-            report::write(&mut out, &outcomes, format, took)?;
+            report::write(&mut out, &outcomes, format, took, args.show_suppressed)?;
             out.flush()?;
         }
     }

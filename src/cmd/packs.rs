@@ -56,6 +56,10 @@ pub enum PacksCommand {
         /// Directories (or single .sql files) to check.
         #[arg(value_name = "DIR")]
         paths: Vec<PathBuf>,
+        /// Also check an exceptions file (its syntax, and that its rules exist among the
+        /// built-in rules and those checked).
+        #[arg(long, value_name = "FILE", env = "TRAILSCOPE_EXCEPTIONS")]
+        exceptions: Option<PathBuf>,
     },
 }
 
@@ -84,8 +88,11 @@ pub fn run(args: PacksArgs) -> Result<ExitCode> {
             };
             write_rule(&mut out, rule)?;
         }
-        PacksCommand::Lint { paths } => {
-            let problems = super::runtime()?.block_on(lint(&mut out, &paths))?;
+        PacksCommand::Lint { paths, exceptions } => {
+            let mut problems = super::runtime()?.block_on(lint(&mut out, &paths))?;
+            if let Some(path) = exceptions {
+                problems += lint_exceptions(&mut out, &path, &paths)?;
+            }
             return Ok(ExitCode::from(if problems == 0 {
                 EXIT_OK
             } else {
@@ -94,6 +101,31 @@ pub fn run(args: PacksArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Checks an exceptions file against the built-in rules and the rules under `paths`; prints one
+/// line per problem and returns their number.
+fn lint_exceptions(
+    out: &mut dyn Write,
+    path: &std::path::Path,
+    paths: &[PathBuf],
+) -> Result<usize> {
+    let exceptions = match crate::detect::exceptions::Exceptions::load(path) {
+        Ok(e) => e,
+        Err(e) => {
+            writeln!(out, "FAIL {e:#}")?;
+            return Ok(1);
+        }
+    };
+    let dirs: Vec<PathBuf> = paths.iter().filter(|p| p.is_dir()).cloned().collect();
+    let problems = exceptions.check(&detect::catalogue(&dirs)?);
+    for p in &problems {
+        writeln!(out, "FAIL {p}")?;
+    }
+    if problems.is_empty() {
+        writeln!(out, "ok   {}", path.display())?;
+    }
+    Ok(problems.len())
 }
 
 /// Lints the rule files under `paths` (the built-in packs when empty); prints one line per

@@ -9,11 +9,13 @@
 //! - [`catalogue`]: the built-in and user packs, and choosing rules;
 //! - [`lint`]: checking a rule against the lake's schema without running it over data;
 //! - [`run`]: running rules and reading their rows into findings, with their evidence status;
+//! - [`exceptions`]: the responder's known-routine activity, marking findings suppressed;
 //! - [`report`]: the findings' output formats.
 //!
 //! This wing does not open sessions or print outside [`report`]; the front ends do.
 
 pub mod catalogue;
+pub mod exceptions;
 pub mod lint;
 pub mod report;
 pub mod rule;
@@ -22,4 +24,4 @@ pub mod run;
 pub use catalogue::{builtin, catalogue, load_dir, nearest, rule_files, select};
 pub use lint::lint;
 pub use rule::{FINDING_COLUMNS, Overrides, Param, Rule, Severity, finding_type};
-pub use run::{Finding, Outcome, findings, mark_evidence, run, run_rule};
+pub use run::{Finding, Outcome, findings, mark_evidence, run, run_rule, suppressed};

@@ -17,25 +17,33 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::rule::{Rule, Severity};
-use super::run::{Finding, Outcome, findings};
+use super::run::{Finding, Outcome, findings, suppressed};
 use crate::progress::{Inert, inert};
 use crate::query::output::{Format, json_error, write_records};
 
 /// Writes the findings of `outcomes` in `format`. `took` is the run's wall time, for the table's
-/// last line.
+/// last line. Findings an exception suppressed are counted in the table; with `show_suppressed`
+/// they are listed too (in the machine formats with their `suppressed` reason, in SARIF as
+/// suppressions).
 pub fn write(
     out: &mut dyn Write,
     outcomes: &[Outcome],
     format: Format,
     took: std::time::Duration,
+    show_suppressed: bool,
 ) -> Result<()> {
     match format {
-        Format::Table => table(&mut Inert(out), outcomes, took),
+        Format::Table => table(&mut Inert(out), outcomes, took, show_suppressed),
         Format::Json | Format::Ndjson | Format::Csv | Format::CsvRaw => {
-            write_records(out, &findings(outcomes), format)
+            let mut all = findings(outcomes);
+            if show_suppressed {
+                all.extend(suppressed(outcomes));
+            }
+            write_records(out, &all, format)
         }
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(outcomes)).map_err(json_error)?;
+            serde_json::to_writer_pretty(&mut *out, &sarif(outcomes, show_suppressed))
+                .map_err(json_error)?;
             writeln!(out)?;
             Ok(())
         }
@@ -48,7 +56,12 @@ const TIMELINE: usize = 50;
 /// How many evidence ids and sources the table shows before "+N more".
 const SHOWN: usize = 3;
 
-fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -> Result<()> {
+fn table(
+    out: &mut dyn Write,
+    outcomes: &[Outcome],
+    took: std::time::Duration,
+    show_suppressed: bool,
+) -> Result<()> {
     let all = findings(outcomes);
     let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, Vec<&Finding>> = BTreeMap::new();
     for f in &all {
@@ -163,6 +176,37 @@ fn table(out: &mut dyn Write, outcomes: &[Outcome], took: std::time::Duration) -
         }
         writeln!(out)?;
     }
+    let quiet = suppressed(outcomes);
+    if !quiet.is_empty() {
+        writeln!(
+            out,
+            "{} finding{} suppressed by exceptions{}",
+            quiet.len(),
+            plural(quiet.len()),
+            if show_suppressed {
+                ":"
+            } else {
+                " (--show-suppressed lists them)"
+            }
+        )?;
+        if show_suppressed {
+            for f in &quiet {
+                writeln!(
+                    out,
+                    "  {}  {:<8}  {:<36}  {}  ({})",
+                    f.first_seen,
+                    f.severity.as_str(),
+                    f.rule_id,
+                    if f.actor.is_empty() {
+                        "-".into()
+                    } else {
+                        inert(&f.actor)
+                    },
+                    inert(f.suppressed.as_deref().unwrap_or(""))
+                )?;
+            }
+        }
+    }
     let rules = outcomes.len();
     writeln!(
         out,
@@ -223,7 +267,7 @@ fn security_severity(s: Severity) -> &'static str {
 
 /// The SARIF 2.1.0 log of a run: one run, every rule that ran in the driver, one result per
 /// finding, and rules that failed as tool notifications.
-pub fn sarif(outcomes: &[Outcome]) -> Value {
+pub fn sarif(outcomes: &[Outcome], show_suppressed: bool) -> Value {
     let rules: Vec<Value> = outcomes
         .iter()
         .map(|o| {
@@ -251,7 +295,11 @@ pub fn sarif(outcomes: &[Outcome]) -> Value {
         })
         .collect();
     let index = |id: &str| outcomes.iter().position(|o| o.rule.id == id);
-    let results: Vec<Value> = findings(outcomes)
+    let mut listed = findings(outcomes);
+    if show_suppressed {
+        listed.extend(suppressed(outcomes));
+    }
+    let results: Vec<Value> = listed
         .into_iter()
         .map(|f| {
             let locations: Vec<Value> = f
@@ -270,9 +318,15 @@ pub fn sarif(outcomes: &[Outcome]) -> Value {
                 )
                 .as_bytes(),
             );
+            let suppressions: Vec<Value> = f
+                .suppressed
+                .iter()
+                .map(|why| json!({"kind": "external", "justification": why}))
+                .collect();
             json!({
                 "ruleId": f.rule_id,
                 "ruleIndex": index(&f.rule_id),
+                "suppressions": suppressions,
                 "level": level(f.severity),
                 "message": {"text": f.summary},
                 "locations": locations,

@@ -61,6 +61,10 @@ pub struct Finding {
     /// `verified` (all of them), `invalid` (one was changed, or its digest is bad), or
     /// `unverified` (not all covered by a valid digest, or never verified).
     pub evidence: Evidence,
+    /// The reason of the exception that marks this finding as routine; such findings are
+    /// counted and listed on request, never dropped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
 }
 
 /// What running one rule gave.
@@ -222,6 +226,7 @@ fn read_findings(rule: &Rule, batch: &RecordBatch) -> Result<Vec<Finding>> {
             source_uris: list("source_uris", row),
             summary: text("summary", row),
             evidence: Evidence::Unverified,
+            suppressed: None,
         })
         .collect())
 }
@@ -241,12 +246,23 @@ pub fn mark_evidence(outcomes: &mut [Outcome], verdicts: Option<&HashMap<String,
     }
 }
 
-/// All findings of `outcomes`, in time order (then most severe first, then by rule).
+/// The findings of `outcomes` that no exception suppressed, in time order (then most severe
+/// first, then by rule).
 pub fn findings(outcomes: &[Outcome]) -> Vec<&Finding> {
+    sorted(outcomes, false)
+}
+
+/// The findings an exception suppressed, in the same order.
+pub fn suppressed(outcomes: &[Outcome]) -> Vec<&Finding> {
+    sorted(outcomes, true)
+}
+
+fn sorted(outcomes: &[Outcome], suppressed: bool) -> Vec<&Finding> {
     let mut all: Vec<&Finding> = outcomes
         .iter()
         .filter_map(|o| o.result.as_ref().ok())
         .flatten()
+        .filter(|f| f.suppressed.is_some() == suppressed)
         .collect();
     all.sort_by(|a, b| {
         a.first_seen

@@ -252,10 +252,10 @@ async fn run_rule(
             let format = Format::from_path(path).unwrap_or(Format::Json);
             let mut file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
-            crate::detect::report::write(&mut file, &outcomes, format, took)?;
+            crate::detect::report::write(&mut file, &outcomes, format, took, false)?;
             crate::progress::note(&format!("findings written to {}", path.display()));
         }
-        None => crate::detect::report::write(out, &outcomes, Format::Table, took)?,
+        None => crate::detect::report::write(out, &outcomes, Format::Table, took, false)?,
     }
     out.flush()?;
     Ok(())

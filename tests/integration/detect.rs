@@ -493,3 +493,71 @@ fn a_strangers_pack_cannot_write_or_read_outside_the_lake() {
     let lint = trailscope(&["packs", "lint", p]);
     assert_eq!(lint.status.code(), Some(1), "{}", describe(&lint));
 }
+
+#[test]
+fn exceptions_suppress_routine_findings_but_never_drop_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exceptions.toml");
+    std::fs::write(
+        &file,
+        r#"
+# The backdoor user is created by a known automation in this test.
+[[allow]]
+rules = ["iam-backdoor-user"]
+actors = ["user/ci-*"]
+reason = "user provisioning by the CI user"
+"#,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let all = json_findings(&detect(&["--format", "json"]));
+    let out = detect(&["--format", "json", "--exceptions", f]);
+    let shown = json_findings(&out);
+    assert_eq!(shown.len() + 1, all.len(), "{}", describe(&out));
+    assert!(shown.iter().all(|x| x["rule_id"] != "iam-backdoor-user"));
+    let listed = json_findings(&detect(&[
+        "--format",
+        "json",
+        "--exceptions",
+        f,
+        "--show-suppressed",
+    ]));
+    let quiet: Vec<&Value> = listed
+        .iter()
+        .filter(|x| x.get("suppressed").is_some())
+        .collect();
+    assert_eq!(quiet.len(), 1);
+    assert_eq!(quiet[0]["suppressed"], "user provisioning by the CI user");
+    let table = detect(&["--exceptions", f]);
+    assert!(
+        String::from_utf8_lossy(&table.stdout)
+            .contains("1 finding suppressed by exceptions (--show-suppressed lists them)")
+    );
+
+    // By address: every finding whose evidence all comes from the attacker's network.
+    std::fs::write(
+        &file,
+        "[[allow]]\nrules = [\"*\"]\nsource_ips = [\"203.0.113.0/24\"]\nreason = \"lab\"\n",
+    )
+    .unwrap();
+    // The sample's whole incident comes from there: nothing is left to report, and detect exits 0,
+    // while --show-suppressed still lists every finding.
+    let out = detect(&["--format", "json", "--exceptions", f, "--show-suppressed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let by_ip = json_findings(&out);
+    assert_eq!(by_ip.len(), all.len());
+    assert!(by_ip.iter().all(|x| x["suppressed"] == "lab"));
+
+    // A wrong file is refused before any rule runs, and lint names the problem.
+    std::fs::write(
+        &file,
+        "[[allow]]\nrules = [\"iam-backdoor-usr\"]\nactors = [\"x\"]\nreason = \"typo\"\n",
+    )
+    .unwrap();
+    let out = detect(&["--exceptions", f]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean iam-backdoor-user"));
+    let lint = trailscope(&["packs", "lint", "--exceptions", f]);
+    assert_eq!(lint.status.code(), Some(1), "{}", describe(&lint));
+    assert!(String::from_utf8_lossy(&lint.stdout).contains("FAIL"));
+}
