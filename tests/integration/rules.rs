@@ -585,6 +585,20 @@ fn cases() -> Vec<Case> {
             vec![ev("ec2.amazonaws.com", "ModifyVpcEndpoint").req(json!({"ModifyVpcEndpointRequest": {"VpcEndpointId": "vpce-1", "AddSubnetId": {"item": "subnet-1"}}}))],
         ),
         (
+            "critical-action-denied",
+            vec![
+                ev("organizations.amazonaws.com", "LeaveOrganization").set("errorCode", json!("AccessDenied")).set("errorMessage", json!("not authorized")),
+                ev("cloudtrail.amazonaws.com", "StopLogging").set("errorCode", json!("AccessDenied")).at_secs(30),
+            ],
+            // Refused reads are recon, not an attempt to blind the account; a StopLogging that
+            // succeeded is cloudtrail-stop-logging's.
+            vec![
+                ev("organizations.amazonaws.com", "DescribeOrganization").set("errorCode", json!("AccessDenied")),
+                ev("cloudtrail.amazonaws.com", "StopLogging"),
+                ev("kms.amazonaws.com", "ScheduleKeyDeletion").set("errorCode", json!("KMSInvalidStateException")),
+            ],
+        ),
+        (
             "dynamodb-table-export",
             vec![ev("dynamodb.amazonaws.com", "ExportTableToPointInTime").req(json!({"tableArn": "arn:aws:dynamodb:us-east-1:1:table/t", "s3Bucket": "x", "s3BucketOwner": OTHER}))],
             vec![ev("dynamodb.amazonaws.com", "DescribeExport").set("readOnly", json!(true)).req(json!({"exportArn": "arn:x"}))],
