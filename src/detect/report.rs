@@ -108,18 +108,7 @@ fn table(
     if !all.is_empty() {
         writeln!(out, "in time order:")?;
         for f in all.iter().take(TIMELINE) {
-            writeln!(
-                out,
-                "  {}  {:<8}  {:<36}  {}",
-                f.first_seen,
-                f.severity.as_str(),
-                f.rule_id,
-                if f.actor.is_empty() {
-                    "-".into()
-                } else {
-                    inert(&f.actor)
-                }
-            )?;
+            writeln!(out, "{}", story_line(f))?;
         }
         if all.len() > TIMELINE {
             writeln!(
@@ -191,19 +180,8 @@ fn table(
         )?;
         if show_suppressed {
             for f in &quiet {
-                writeln!(
-                    out,
-                    "  {}  {:<8}  {:<36}  {}  ({})",
-                    f.first_seen,
-                    f.severity.as_str(),
-                    f.rule_id,
-                    if f.actor.is_empty() {
-                        "-".into()
-                    } else {
-                        inert(&f.actor)
-                    },
-                    inert(f.suppressed.as_deref().unwrap_or(""))
-                )?;
+                let why = inert(f.suppressed.as_deref().unwrap_or(""));
+                writeln!(out, "{}  ({why})", story_line(f))?;
             }
         }
     }
@@ -217,6 +195,21 @@ fn table(
         took.as_secs_f64()
     )?;
     Ok(())
+}
+
+/// A finding on one line: when, how bad, which rule, who.
+fn story_line(f: &Finding) -> String {
+    let actor = if f.actor.is_empty() {
+        "-".into()
+    } else {
+        inert(&f.actor)
+    };
+    format!(
+        "  {}  {:<8}  {:<36}  {actor}",
+        f.first_seen,
+        f.severity.as_str(),
+        f.rule_id
+    )
 }
 
 /// One pack's line in the table.

@@ -292,67 +292,46 @@ fn published_athena_queries_run_with_only_the_table_name_changed() {
 
 #[test]
 fn a_closed_pipe_ends_quietly() {
-    use std::io::Read;
+    let lake = sample_lake().to_str().unwrap().to_owned();
     for format in ["csv", "ndjson", "json", "table"] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
-            .args([
-                "sql",
-                "--lake",
-                sample_lake().to_str().unwrap(),
-                "--format",
-                format,
-                "-e",
-                "SELECT * FROM cloudtrail",
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = [0u8; 64];
-        child
-            .stdout
-            .as_mut()
-            .unwrap()
-            .read_exact(&mut first)
-            .unwrap();
-        drop(child.stdout.take()); // like `| head -c 64`
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{format}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.stderr.is_empty(),
-            "{format}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let args = [
+            "sql",
+            "--lake",
+            &lake,
+            "--format",
+            format,
+            "-e",
+            "SELECT * FROM cloudtrail",
+        ];
+        read_64_bytes_then_close(&args);
     }
     // The record writer too: the rule list as JSON is larger than a pipe's buffer.
     for format in ["json", "ndjson", "csv"] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
-            .args(["packs", "list", "--format", format])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = [0u8; 64];
-        child
-            .stdout
-            .as_mut()
-            .unwrap()
-            .read_exact(&mut first)
-            .unwrap();
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "packs list --format {format}");
-        assert!(
-            out.stderr.is_empty(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        read_64_bytes_then_close(&["packs", "list", "--format", format]);
     }
+}
+
+/// Runs trailscope, reads 64 bytes of its output and closes the pipe, like `| head -c 64`: it
+/// must end quietly with status 0.
+fn read_64_bytes_then_close(args: &[&str]) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trailscope"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", describe(&out));
+    assert!(out.stderr.is_empty(), "{args:?}: {}", describe(&out));
 }
 
 #[test]
