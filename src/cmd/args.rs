@@ -98,19 +98,37 @@ impl PacksDirs {
     }
 }
 
-/// Options shared by `timeline` and `summary`.
-#[derive(Debug, Args)]
-pub struct InvestigateArgs {
-    #[command(flatten)]
-    pub input: LakeInput,
-
-    /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span such as 36h).
+/// `--since` and `--until` of the commands that query: which events the session sees.
+#[derive(Debug, Clone, Args)]
+pub struct PeriodArgs {
+    /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span back from now such
+    /// as 7d or 36h).
     #[arg(long, value_parser = parse_when, value_name = "WHEN")]
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Only events before WHEN (a bare date includes that whole day).
     #[arg(long, value_parser = parse_until, value_name = "WHEN")]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl PeriodArgs {
+    /// The session's scope.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+/// Options shared by `timeline` and `summary`.
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    #[command(flatten)]
+    pub input: LakeInput,
+
+    #[command(flatten)]
+    pub period: PeriodArgs,
 
     /// How it is printed.
     #[arg(long, value_parser = Format::parser(Format::RECORDS), default_value = "table", value_name = "FORMAT")]
@@ -128,11 +146,7 @@ impl InvestigateArgs {
     /// The session, narrowed to --since/--until, the findings of every rule over it, and whether
     /// a rule could not run (each is logged as an error; the others' marks still count).
     pub async fn open(&self) -> Result<(SessionContext, Vec<Finding>, bool)> {
-        let scope = Scope {
-            since: self.since,
-            until: self.until,
-        };
-        let (_, ctx) = self.input.open(scope).await?;
+        let (_, ctx) = self.input.open(self.period.scope()).await?;
         if self.no_detections {
             return Ok((ctx, Vec::new(), false));
         }

@@ -13,13 +13,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::args::{LakeInput, PacksDirs};
+use super::args::{LakeInput, PacksDirs, PeriodArgs};
 use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK};
 use crate::detect::exceptions::{self, Exceptions};
 use crate::detect::{self, Overrides, Severity, report};
 use crate::query::output::Format;
-use crate::query::session::Scope;
-use crate::time::{parse_until, parse_when};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -105,14 +103,8 @@ pub struct DetectArgs {
     )]
     pub params: Vec<String>,
 
-    /// Only events at or after WHEN (YYYY-MM-DD, an RFC 3339 time, or a span back from now such
-    /// as 7d or 36h).
-    #[arg(long, value_parser = parse_when, value_name = "WHEN", help_heading = "Choosing events")]
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-
-    /// Only events before WHEN (a bare date includes that whole day).
-    #[arg(long, value_parser = parse_until, value_name = "WHEN", help_heading = "Choosing events")]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    #[command(flatten, next_help_heading = "Choosing events")]
+    pub period: PeriodArgs,
 
     /// How findings are printed (default: table on stdout, or by --output's extension).
     #[arg(long, value_parser = Format::parser(Format::FINDINGS), value_name = "FORMAT", help_heading = "Output")]
@@ -143,24 +135,20 @@ pub struct DetectArgs {
 
 /// Runs `trailscope detect`.
 pub fn run(args: DetectArgs) -> Result<ExitCode> {
-    let rules = detect::select(
-        args.packs.catalogue()?,
-        &args.pack_names,
-        &args.rules,
-        args.min_severity,
-    )?;
-    let overrides = Overrides::parse(&args.params)?;
-    overrides.check(&rules)?;
+    let catalogue = args.packs.catalogue()?;
     let exceptions = match &args.exceptions {
         Some(path) => {
             let e = Exceptions::load(path)?;
-            if let Some(problem) = e.check(&args.packs.catalogue()?).into_iter().next() {
+            if let Some(problem) = e.check(&catalogue).into_iter().next() {
                 bail!("{problem}; `trailscope packs lint --exceptions FILE` checks the file");
             }
             Some(e)
         }
         None => None,
     };
+    let rules = detect::select(catalogue, &args.pack_names, &args.rules, args.min_severity)?;
+    let overrides = Overrides::parse(&args.params)?;
+    overrides.check(&rules)?;
     let format = args
         .format
         .or_else(|| args.output.as_deref().and_then(Format::from_path))
@@ -169,11 +157,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let mut statuses = None;
     let mut outcomes = runtime.block_on(async {
-        let scope = Scope {
-            since: args.since,
-            until: args.until,
-        };
-        let (lake, ctx) = args.input.open(scope).await?;
+        let (lake, ctx) = args.input.open(args.period.scope()).await?;
         if let Some(out) = &args.output {
             crate::lake::ensure_outside(&lake, out)?;
         }

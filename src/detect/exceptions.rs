@@ -81,9 +81,9 @@ impl Exceptions {
 
     /// Parses exceptions from TOML text; `origin` names it in messages.
     pub fn parse(text: &str, origin: &str) -> Result<Exceptions> {
-        let file: File = toml::from_str(text)
+        let mut file: File = toml::from_str(text)
             .with_context(|| format!("{origin}: not a valid exceptions file"))?;
-        for (i, e) in file.allow.iter().enumerate() {
+        for (i, e) in file.allow.iter_mut().enumerate() {
             let at = format!("{origin}: [[allow]] number {}", i + 1);
             if e.reason.trim().is_empty() {
                 bail!("{at}: give a reason (it is shown beside every finding it suppresses)");
@@ -97,13 +97,12 @@ impl Exceptions {
                     "{at}: name at least one of actors, arns, accounts or source_ips; to skip whole rules, choose rules with --rule or --pack"
                 );
             }
-            for ip in &e.source_ips {
-                let cidr = if ip.contains('/') {
-                    ip.clone()
-                } else {
-                    host_block(ip)
-                };
-                if ip_in_cidr("0.0.0.0", &cidr).is_none() && ip_in_cidr("::", &cidr).is_none() {
+            // Kept as blocks: a single address is the block of just itself.
+            for ip in e.source_ips.iter_mut() {
+                if !ip.contains('/') {
+                    *ip = host_block(ip);
+                }
+                if ip_in_cidr("0.0.0.0", ip).is_none() && ip_in_cidr("::", ip).is_none() {
                     bail!("{at}: {ip:?} is not an IP address or CIDR block");
                 }
             }
@@ -171,14 +170,9 @@ fn matches(e: &Allow, f: &Finding, ips: &HashMap<String, String>) -> bool {
             || (!f.eventids.is_empty()
                 && f.eventids.iter().all(|id| {
                     ips.get(id).is_some_and(|ip| {
-                        e.source_ips.iter().any(|b| {
-                            let block = if b.contains('/') {
-                                b.clone()
-                            } else {
-                                host_block(b)
-                            };
-                            ip_in_cidr(ip, &block) == Some(true)
-                        })
+                        e.source_ips
+                            .iter()
+                            .any(|block| ip_in_cidr(ip, block) == Some(true))
                     })
                 })))
 }

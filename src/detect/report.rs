@@ -84,8 +84,8 @@ fn table(
                 "  {}  {}  {} {}  {}  ({} event{})",
                 f.first_seen,
                 f.rule_id,
-                f.account,
-                f.region,
+                inert(&f.account),
+                inert(&f.region),
                 if f.actor.is_empty() {
                     "-".into()
                 } else {
@@ -98,8 +98,8 @@ fn table(
             if f.last_seen != f.first_seen {
                 writeln!(out, "      until {}", f.last_seen)?;
             }
-            writeln!(out, "      events: {}", shorten(&f.eventids))?;
-            writeln!(out, "      from:   {}", shorten(&f.source_uris))?;
+            writeln!(out, "      events: {}", inert(&shorten(&f.eventids)))?;
+            writeln!(out, "      from:   {}", inert(&shorten(&f.source_uris)))?;
             writeln!(out, "      evidence: {}", f.evidence)?;
         }
         writeln!(out)?;

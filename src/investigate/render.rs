@@ -207,7 +207,7 @@ fn write_hop(out: &mut dyn Write, depth: usize, h: &Issue) -> Result<()> {
     writeln!(
         out,
         "  {pad}└─ {} {} by {} ({}) → {}{}",
-        h.eventname,
+        inert(&h.eventname),
         h.time,
         inert(&h.caller),
         inert(h.caller_key.as_deref().unwrap_or("no key")),
