@@ -59,6 +59,11 @@ struct Args {
     /// Add a truncated object and a re-delivered duplicate.
     #[arg(long)]
     bad_objects: bool,
+    /// Add an organisation's scheduled routine (CI/CD deploys, SDK clients, a monitoring
+    /// vendor, nightly jobs, scanners, people through SSO): the traffic detections must stay
+    /// quiet on.
+    #[arg(long)]
+    realistic: bool,
     /// Make the shipped sample: three accounts, two regions, three days, the incident and bad
     /// objects, digests signed with the test key for the hours with deliveries.
     #[arg(long)]
@@ -85,6 +90,7 @@ fn main() -> Result<()> {
         incident: a.incident,
         bad_objects: a.bad_objects,
         digests: true,
+        realistic: a.realistic,
     };
     if a.sample {
         cfg.events = 2400;

@@ -87,8 +87,10 @@ pub struct DetectArgs {
     #[arg(long = "rule", value_name = "ID", help_heading = "Choosing rules")]
     pub rules: Vec<String>,
 
-    /// Only rules of this severity or worse.
-    #[arg(long, value_enum, default_value_t = Severity::Info, value_name = "SEVERITY", help_heading = "Choosing rules")]
+    /// Only findings of this severity or worse. Rules that grade their findings by context
+    /// (a call is info from its usual caller, medium from a stranger) have their info rows
+    /// hidden by the default; `--min-severity info` shows everything, the audit pack included.
+    #[arg(long, value_enum, default_value_t = Severity::Low, value_name = "SEVERITY", help_heading = "Choosing rules")]
     pub min_severity: Severity,
 
     #[command(flatten, next_help_heading = "Choosing rules")]
@@ -193,6 +195,13 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         }
         anyhow::Ok(outcomes)
     })?;
+    let hidden = detect::keep_at_least(&mut outcomes, args.min_severity);
+    if hidden > 0 {
+        crate::progress::note(&format!(
+            "{hidden} finding(s) below {} not shown; --min-severity info shows them",
+            args.min_severity
+        ));
+    }
     let took = started.elapsed();
     detect::mark_evidence(&mut outcomes, statuses.as_ref());
     match &args.output {

@@ -8,7 +8,7 @@ use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 
-use super::rule::{FINDING_COLUMNS, Overrides, Rule, finding_type};
+use super::rule::{FINDING_COLUMNS, Overrides, Rule, SEVERITY_COLUMN, finding_type};
 
 /// Lints `rule` against the lake's schema in `ctx`: the query must plan, only read, and return
 /// every finding column with a usable type. Returns the problems found (empty when clean).
@@ -54,6 +54,14 @@ pub async fn lint(ctx: &SessionContext, rule: &Rule) -> Vec<String> {
             }
             Err(_) => problems.push(format!("the query returns no column {name} ({about})")),
         }
+    }
+    if let Ok(field) = schema.field_with_unqualified_name(SEVERITY_COLUMN)
+        && !can_cast_types(field.data_type(), &DataType::Utf8)
+    {
+        problems.push(format!(
+            "column {SEVERITY_COLUMN} is {} but must be text (info, low, medium, high or critical)",
+            field.data_type()
+        ));
     }
     problems
 }

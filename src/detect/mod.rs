@@ -24,4 +24,6 @@ pub mod run;
 pub use catalogue::{builtin, catalogue, load_dir, nearest, rule_files, select};
 pub use lint::lint;
 pub use rule::{FINDING_COLUMNS, Overrides, Param, Rule, Severity, finding_type};
-pub use run::{Finding, Outcome, findings, mark_evidence, run, run_rule, suppressed};
+pub use run::{
+    Finding, Outcome, findings, keep_at_least, mark_evidence, run, run_rule, suppressed,
+};

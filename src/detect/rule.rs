@@ -83,7 +83,8 @@ pub struct Rule {
     pub id: String,
     /// One-line title.
     pub title: String,
-    /// Severity of its findings.
+    /// Severity of its findings: the highest, when the query grades each row itself
+    /// ([`SEVERITY_COLUMN`]).
     pub severity: Severity,
     /// MITRE ATT&CK technique ids.
     pub mitre: Vec<String>,
@@ -116,6 +117,11 @@ pub const FINDING_COLUMNS: &[(&str, &str)] = &[
     ("source_uris", "list of text"),
     ("summary", "text"),
 ];
+
+/// The optional column by which a rule grades each finding itself (`info` .. `critical`): the
+/// same call is routine from its usual caller and suspicious from a stranger. The header's
+/// severity is the ceiling: a row may lower it, never raise it; a null row keeps it.
+pub const SEVERITY_COLUMN: &str = "severity";
 
 /// The Arrow type a finding column is read as.
 pub fn finding_type(column: &str) -> DataType {

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-use super::rule::{FINDING_COLUMNS, Overrides, Rule, Severity, finding_type};
+use super::rule::{FINDING_COLUMNS, Overrides, Rule, SEVERITY_COLUMN, Severity, finding_type};
 use crate::verify::judge::Status;
 use crate::verify::results::Evidence;
 
@@ -203,32 +203,53 @@ fn read_findings(rule: &Rule, batch: &RecordBatch) -> Result<Vec<Finding>> {
         }
         v
     };
+    let graded = match batch.column_by_name(SEVERITY_COLUMN) {
+        Some(a) => Some(cast(a, &DataType::Utf8)?),
+        None => None,
+    };
+    let severity = |row: usize| -> Result<Severity> {
+        let Some(a) = &graded else {
+            return Ok(rule.severity);
+        };
+        let a = a.as_string::<i32>();
+        if a.is_null(row) {
+            return Ok(rule.severity);
+        }
+        let s: Severity = a
+            .value(row)
+            .parse()
+            .with_context(|| format!("the {SEVERITY_COLUMN} column of row {row}"))?;
+        // The header is the ceiling, so selecting rules by severity stays exact.
+        Ok(s.min(rule.severity))
+    };
     let counts = get("event_count").as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-    Ok((0..batch.num_rows())
-        .map(|row| Finding {
-            rule_id: rule.id.clone(),
-            title: rule.title.clone(),
-            severity: rule.severity,
-            mitre: rule.mitre.clone(),
-            pack: rule.pack.clone(),
-            first_seen: text("first_seen", row).replace(' ', "T"),
-            last_seen: text("last_seen", row).replace(' ', "T"),
-            account: text("account", row),
-            region: text("region", row),
-            actor: text("actor", row),
-            actor_arn: text("actor_arn", row),
-            event_count: if counts.is_null(row) {
-                0
-            } else {
-                counts.value(row)
-            },
-            eventids: list("eventids", row),
-            source_uris: list("source_uris", row),
-            summary: text("summary", row),
-            evidence: Evidence::Unverified,
-            suppressed: None,
+    (0..batch.num_rows())
+        .map(|row| {
+            Ok(Finding {
+                rule_id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: severity(row)?,
+                mitre: rule.mitre.clone(),
+                pack: rule.pack.clone(),
+                first_seen: text("first_seen", row).replace(' ', "T"),
+                last_seen: text("last_seen", row).replace(' ', "T"),
+                account: text("account", row),
+                region: text("region", row),
+                actor: text("actor", row),
+                actor_arn: text("actor_arn", row),
+                event_count: if counts.is_null(row) {
+                    0
+                } else {
+                    counts.value(row)
+                },
+                eventids: list("eventids", row),
+                source_uris: list("source_uris", row),
+                summary: text("summary", row),
+                evidence: Evidence::Unverified,
+                suppressed: None,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Marks each finding by the latest verification of the objects it came from (`verdicts`, by
@@ -244,6 +265,20 @@ pub fn mark_evidence(outcomes: &mut [Outcome], verdicts: Option<&HashMap<String,
             f.evidence = Evidence::of(&f.source_uris, verdicts);
         }
     }
+}
+
+/// Drops the findings below `min` (rules grade some rows below their header's severity);
+/// returns how many were dropped, so the caller can say so.
+pub fn keep_at_least(outcomes: &mut [Outcome], min: Severity) -> usize {
+    let mut dropped = 0;
+    for o in outcomes {
+        if let Ok(findings) = &mut o.result {
+            let before = findings.len();
+            findings.retain(|f| f.severity >= min);
+            dropped += before - findings.len();
+        }
+    }
+    dropped
 }
 
 /// The findings of `outcomes` that no exception suppressed, in time order (then most severe

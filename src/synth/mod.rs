@@ -11,6 +11,7 @@
 pub mod digests;
 mod event;
 mod incident;
+mod org;
 mod routine;
 
 use std::fs;
@@ -52,6 +53,10 @@ pub struct Config {
     pub bad_objects: bool,
     /// Add hourly digest files.
     pub digests: bool,
+    /// Add an organisation's scheduled routine ([`org`]): CI/CD deploys, SDK clients, a
+    /// monitoring vendor, nightly jobs, scanners, people through SSO. The events count towards
+    /// `events`.
+    pub realistic: bool,
 }
 
 impl Default for Config {
@@ -68,6 +73,7 @@ impl Default for Config {
             incident: false,
             bad_objects: false,
             digests: true,
+            realistic: false,
         }
     }
 }
@@ -230,12 +236,27 @@ fn write_stream(
         Some(org) => out.join("AWSLogs").join(org).join(account),
         None => out.join("AWSLogs").join(account),
     };
-    let mut remaining = events;
+    let mut merged: Vec<(i64, String)> = Vec::new();
+    if cfg.realistic {
+        let home = cfg.regions.first().is_some_and(|r| r == region);
+        let span = (objects as i64) * window;
+        merged = org::episodes(rng, account, region, home, start, span);
+    }
+    let mut remaining = events.saturating_sub(merged.len());
+    merged.extend(story.iter().map(|(t, s)| (*t, s.clone())));
+    merged.sort_by_key(|(t, _)| *t);
+    let story = &merged;
     let mut story_at = 0;
     let mut last_digest_hour = i64::MIN;
     for o in 0..objects {
         let w_start = start + o as i64 * window;
         let n = remaining.div_ceil(objects - o);
+        // Episodes past the last window still land in it.
+        let w_end = if o + 1 == objects {
+            i64::MAX
+        } else {
+            w_start + window
+        };
         remaining -= n;
         let mut times: Vec<i64> = (0..n)
             .map(|_| w_start + rng.below(window as u64) as i64)
@@ -252,7 +273,7 @@ fn write_stream(
             count += 1;
         }
         // Story events are delivered by the window that holds them.
-        while story_at < story.len() && story[story_at].0 < w_start + window {
+        while story_at < story.len() && story[story_at].0 < w_end {
             if count > 0 {
                 body.push(',');
             }

@@ -12,4 +12,5 @@ mod repl;
 mod rules;
 mod s3;
 mod sql;
+mod stratus;
 mod verify;

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Value, json};
-use trailscope::detect::Overrides;
+use trailscope::detect::{Overrides, Severity};
 
 pub(crate) const ACCOUNT: &str = "111111111111";
 const OTHER: &str = "999999999999";
@@ -124,6 +124,10 @@ impl Ev {
 /// `n` copies of `make(i)`.
 pub(crate) fn many(n: i64, make: impl Fn(i64) -> Ev) -> Vec<Ev> {
     (0..n).map(make).collect()
+}
+
+fn ec2(name: &str) -> Ev {
+    ev("ec2.amazonaws.com", name)
 }
 
 fn lambda(name: &str) -> Ev {
@@ -603,7 +607,194 @@ fn cases() -> Vec<Case> {
             vec![ev("dynamodb.amazonaws.com", "ExportTableToPointInTime").req(json!({"tableArn": "arn:aws:dynamodb:us-east-1:1:table/t", "s3Bucket": "x", "s3BucketOwner": OTHER}))],
             vec![ev("dynamodb.amazonaws.com", "DescribeExport").set("readOnly", json!(true)).req(json!({"exportArn": "arn:x"}))],
         ),
+        // ---- ec2
+        (
+            "ec2-security-group-open-to-world",
+            vec![ec2("AuthorizeSecurityGroupIngress").req(json!({"groupId": "sg-1", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}))],
+            vec![
+                ec2("AuthorizeSecurityGroupIngress").req(json!({"groupId": "sg-1", "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}]}})),
+                ec2("RevokeSecurityGroupIngress").req(json!({"groupId": "sg-1", "cidrIp": "0.0.0.0/0", "fromPort": 22, "toPort": 22})),
+            ],
+        ),
+        (
+            "ec2-resource-shared-outside",
+            vec![
+                ec2("ModifySnapshotAttribute").req(json!({"snapshotId": "snap-1", "attributeType": "CREATE_VOLUME_PERMISSION", "createVolumePermission": {"add": {"items": [{"userId": OTHER}]}}})),
+                ev("rds.amazonaws.com", "ModifyDBSnapshotAttribute").req(json!({"attributeName": "restore", "dBSnapshotIdentifier": "db1", "valuesToAdd": ["all"]})),
+            ],
+            vec![
+                ec2("ModifySnapshotAttribute").req(json!({"snapshotId": "snap-1", "attributeType": "CREATE_VOLUME_PERMISSION", "createVolumePermission": {"remove": {"items": [{"userId": OTHER}]}}})),
+                ec2("ModifyImageAttribute").req(json!({"imageId": "ami-1", "description": {"value": "golden"}})),
+            ],
+        ),
+        (
+            "ec2-user-data-read-bulk",
+            many(6, |i| ec2("DescribeInstanceAttribute").role("recon", "s1").err("Client.UnauthorizedOperation").req(json!({"attribute": "userData", "instanceId": format!("i-{i}")})).at_secs(i * 5)),
+            // An inventory tool: the same sweep every day is info; a few reads are nothing.
+            {
+                let mut v = many(6, |i| ec2("DescribeInstanceAttribute").role("inventory", "run1").req(json!({"attribute": "userData", "instanceId": format!("i-{i}")})).at_secs(i));
+                v.extend(many(6, |i| ec2("DescribeInstanceAttribute").role("inventory", "run2").req(json!({"attribute": "userData", "instanceId": format!("i-{i}")})).at_secs(86_400 + i)));
+                v.extend(many(3, |i| ec2("DescribeInstanceAttribute").req(json!({"attribute": "userData", "instanceId": format!("i-{i}")})).at_secs(i)));
+                v
+            },
+        ),
+        (
+            "ec2-user-data-modified",
+            vec![ec2("ModifyInstanceAttribute").req(json!({"instanceId": "i-1", "userData": "<sensitiveDataRemoved>"}))],
+            vec![ec2("ModifyInstanceAttribute").req(json!({"instanceId": "i-1", "instanceType": {"value": "t3.large"}}))],
+        ),
+        (
+            "ec2-get-password-data",
+            many(6, |i| ec2("GetPasswordData").role("recon", "s1").err("Client.UnauthorizedOperation").req(json!({"instanceId": format!("i-{i}")})).at_secs(i)),
+            vec![ec2("GetPasswordData").req(json!({"instanceId": "i-1"}))],
+        ),
+        (
+            "ec2-unusual-instance-launch",
+            vec![ec2("RunInstances").role("ci", "s1").err("Client.UnauthorizedOperation").req(json!({"instanceType": "p3.2xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 10}]}}))],
+            vec![
+                ec2("RunInstances").role("ci", "s1").req(json!({"instanceType": "t3.micro", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 2}]}})),
+                ec2("RunInstances").role("ml", "s1").req(json!({"instanceType": "g5.xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}})),
+                ec2("RunInstances").role("ml", "s2").req(json!({"instanceType": "g5.xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}})).at_hour(30),
+            ],
+        ),
+        (
+            "ec2-serial-console-access",
+            vec![ec2("EnableSerialConsoleAccess"), ev("ec2-instance-connect.amazonaws.com", "SendSerialConsoleSSHPublicKey").req(json!({"instanceId": "i-1", "serialPort": 0}))],
+            vec![ec2("GetSerialConsoleAccessStatus").set("readOnly", json!(true))],
+        ),
+        (
+            "ec2-instance-connect-keys",
+            many(3, |i| ev("ec2-instance-connect.amazonaws.com", "SendSSHPublicKey").req(json!({"instanceId": format!("i-{i}"), "instanceOSUser": "ec2-user"})).at_secs(i * 10)),
+            vec![ev("ec2-instance-connect.amazonaws.com", "SendSSHPublicKey").req(json!({"instanceId": "i-1", "instanceOSUser": "ec2-user"}))],
+        ),
+        (
+            "ec2-instance-credentials-used-elsewhere",
+            vec![
+                sts("GetCallerIdentity").role("web-instance-role", "i-0abc").set("sourceIPAddress", json!("203.0.113.9")),
+                ec2("DescribeInstances").set("sourceIPAddress", json!("203.0.113.9")).at_secs(-60),
+            ],
+            // The instance from its own address, a person from theirs, calls through an endpoint.
+            vec![
+                sts("GetCallerIdentity").role("web-instance-role", "i-0abc").set("sourceIPAddress", json!("203.0.113.50")),
+                sts("GetCallerIdentity").role("web-instance-role", "i-0abc").set("sourceIPAddress", json!("10.1.2.3")),
+                ec2("DescribeInstances").at_secs(-60),
+            ],
+        ),
+        // ---- ssm
+        (
+            "ssm-send-command",
+            vec![ev("ssm.amazonaws.com", "SendCommand").req(json!({"documentName": "AWS-RunShellScript", "instanceIds": ["i-1"], "parameters": "HIDDEN_DUE_TO_SECURITY_REASONS"}))],
+            // The deploy role runs its script every day.
+            vec![
+                ev("ssm.amazonaws.com", "SendCommand").role("deployer", "run-1").req(json!({"documentName": "AWS-RunShellScript", "instanceIds": ["i-1", "i-2", "i-3", "i-4", "i-5", "i-6"]})),
+                ev("ssm.amazonaws.com", "SendCommand").role("deployer", "run-2").req(json!({"documentName": "AWS-RunShellScript", "instanceIds": ["i-1", "i-2", "i-3", "i-4", "i-5", "i-6"]})).at_hour(24),
+            ],
+        ),
+        (
+            "ssm-start-session",
+            many(3, |i| ev("ssm.amazonaws.com", "StartSession").req(json!({"target": format!("i-{i}")})).at_min(i)),
+            vec![
+                ev("ssm.amazonaws.com", "StartSession").req(json!({"target": "i-1"})),
+                ev("ssm.amazonaws.com", "StartSession").req(json!({"target": "i-2"})).at_hour(1),
+            ],
+        ),
+        // ---- bedrock
+        (
+            "bedrock-model-access-enabled",
+            vec![ev("bedrock.amazonaws.com", "PutFoundationModelEntitlement").req(json!({"modelId": "anthropic.claude-3-sonnet-20240229-v1:0"}))],
+            vec![ev("bedrock.amazonaws.com", "GetFoundationModelAvailability").set("readOnly", json!(true)).req(json!({"modelId": "anthropic.claude-3-sonnet-20240229-v1:0"}))],
+        ),
+        (
+            "bedrock-invoke-unusual",
+            many(100, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("app", "s").req(json!({"modelId": "m"})).at_secs(i)),
+            many(20, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("app", "s").req(json!({"modelId": "m"})).at_min(i * 5)),
+        ),
+        // ---- s3
+        (
+            "s3-objects-encrypted-by-outsider-key",
+            vec![ev("s3.amazonaws.com", "CopyObject").data().req(json!({"bucketName": "b", "key": "k", "x-amz-server-side-encryption-customer-algorithm": "AES256"}))],
+            vec![ev("s3.amazonaws.com", "PutObject").data().req(json!({"bucketName": "b", "key": "k", "x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1")}))],
+        ),
+        (
+            "s3-delete-burst",
+            many(60, |i| ev("s3.amazonaws.com", "DeleteObject").data().req(json!({"bucketName": "b", "key": format!("k{i}")})).at_secs(i)),
+            // A clean-up job that deletes in bulk every day.
+            {
+                let mut v = many(60, |i| ev("s3.amazonaws.com", "DeleteObject").data().req(json!({"bucketName": "b", "key": format!("k{i}")})).at_secs(i));
+                v.extend(many(60, |i| ev("s3.amazonaws.com", "DeleteObject").data().req(json!({"bucketName": "b", "key": format!("j{i}")})).at_secs(86_400 + i)));
+                v
+            },
+        ),
+        (
+            "s3-bucket-protection-removed",
+            vec![
+                ev("s3.amazonaws.com", "PutBucketVersioning").req(json!({"bucketName": "b", "VersioningConfiguration": {"Status": "Suspended", "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}})),
+                ev("s3.amazonaws.com", "PutBucketLifecycle").req(json!({"bucketName": "b", "LifecycleConfiguration": {"Rule": {"ID": "x", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}}})),
+            ],
+            vec![
+                ev("s3.amazonaws.com", "PutBucketVersioning").req(json!({"bucketName": "b", "VersioningConfiguration": {"Status": "Enabled"}})),
+                ev("s3.amazonaws.com", "PutBucketLifecycle").req(json!({"bucketName": "b", "LifecycleConfiguration": {"Rule": {"ID": "x", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 90}}}})),
+                ev("s3.amazonaws.com", "PutBucketLogging").req(json!({"bucketName": "b", "BucketLoggingStatus": {"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "b/"}}})),
+            ],
+        ),
+        (
+            "s3-bucket-deleted",
+            vec![ev("s3.amazonaws.com", "DeleteBucket").req(json!({"bucketName": "b"}))],
+            vec![ev("s3.amazonaws.com", "DeleteBucket").role("ci", "pr-42").req(json!({"bucketName": "test-stack-42"}))],
+        ),
+        (
+            "s3-ransom-note",
+            many(3, |i| ev("s3.amazonaws.com", "PutObject").data().req(json!({"bucketName": format!("b{i}"), "key": "README-RECOVER.txt"})).at_secs(i)),
+            many(3, |i| ev("s3.amazonaws.com", "PutObject").data().req(json!({"bucketName": "b", "key": "README-RECOVER.txt"})).at_secs(i)),
+        ),
+        // ---- logging, sign-in, IAM, audit
+        (
+            "network-logging-deleted",
+            vec![ec2("DeleteFlowLogs").req(json!({"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-1", "tag": 1}}})), ev("route53resolver.amazonaws.com", "DeleteResolverQueryLogConfig").req(json!({"resolverQueryLogConfigId": "rqlc-1"}))],
+            vec![ec2("CreateFlowLogs").req(json!({"CreateFlowLogsRequest": {"ResourceId": "vpc-1"}}))],
+        ),
+        (
+            "cloudtrail-trail-in-unused-region",
+            vec![ev("cloudtrail.amazonaws.com", "CreateTrail").set("awsRegion", json!("ap-south-1")).req(json!({"name": "t", "s3BucketName": "x"}))],
+            {
+                let mut v = vec![ev("cloudtrail.amazonaws.com", "CreateTrail").req(json!({"name": "t", "s3BucketName": "x"}))];
+                v.extend(many(25, |i| ec2("DescribeInstances").set("readOnly", json!(true)).at_secs(i)));
+                v
+            },
+        ),
+        (
+            "root-password-changed",
+            vec![ev("signin.amazonaws.com", "PasswordUpdated").root().set("responseElements", json!({"PasswordUpdated": "Success"}))],
+            vec![ev("signin.amazonaws.com", "PasswordUpdated").set("responseElements", json!({"PasswordUpdated": "Success"}))],
+        ),
+        (
+            "signin-console-without-sso",
+            vec![
+                login("alice", true, "Yes"),
+                login("alice", true, "Yes").role("AWSReservedSSO_Admin_0123", "bob@example.com").at_hour(1),
+            ],
+            vec![login("alice", true, "Yes")],
+        ),
+        (
+            "iam-compromised-key-quarantine",
+            vec![iam("AttachUserPolicy").req(json!({"userName": "ci", "policyArn": "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"}))],
+            vec![iam("AttachUserPolicy").req(json!({"userName": "ci", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}))],
+        ),
+        (
+            "control-plane-change",
+            vec![iam("CreateUser").req(json!({"userName": "x"}))],
+            vec![iam("ListUsers").set("readOnly", json!(true))],
+        ),
     ]
+}
+
+/// The severity in the header of built-in rule `id`.
+fn header(id: &str) -> Severity {
+    trailscope::detect::builtin()
+        .expect("the built-in rules parse")
+        .into_iter()
+        .find(|r| r.id == id)
+        .map_or(Severity::Critical, |r| r.severity)
 }
 
 /// Ingests `events` into a fresh lake and runs rule `id` over it; returns its findings.
@@ -641,8 +832,13 @@ async fn every_rule_fires_on_its_positive_fixture_and_not_on_its_negative() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::fs::create_dir_all(dir.path().join("pos")).expect("mkdir");
         std::fs::create_dir_all(dir.path().join("neg")).expect("mkdir");
+        // Rules grade rows by context: a positive needs a finding at low or above (any finding
+        // for an info rule), a negative may hold info rows (the routine, graded down) but no more.
+        let counts = |f: &trailscope::detect::Finding| {
+            f.severity > Severity::Info || header(id) == Severity::Info
+        };
         let found = run(id, positive, &dir.path().join("pos")).await;
-        if found.is_empty() {
+        if !found.iter().any(counts) {
             problems.push(format!("{id}: no finding on its positive fixture"));
         }
         let ids: Vec<&str> = positive
@@ -675,7 +871,11 @@ async fn every_rule_fires_on_its_positive_fixture_and_not_on_its_negative() {
                 problems.push(format!("{id}: incomplete finding {f:?}"));
             }
         }
-        let found = run(id, negative, &dir.path().join("neg")).await;
+        let found: Vec<_> = run(id, negative, &dir.path().join("neg"))
+            .await
+            .into_iter()
+            .filter(counts)
+            .collect();
         if !found.is_empty() {
             problems.push(format!(
                 "{id}: {} finding(s) on its negative fixture: {:?}",

@@ -22,6 +22,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
         bool_fn("ip_in_cidr", 2, |a| ip_in_cidr(a[0], a[1])),
         bool_fn("is_private_ip", 1, |a| is_private_ip(a[0])),
         actor_udf(),
+        principal_udf(),
     ]
 }
 
@@ -154,6 +155,27 @@ pub fn actor_label(f: &IdentityFields<'_>) -> Option<String> {
     }
 }
 
+/// The identity a baseline is kept for: like [`actor_label`], but a role's automation sessions
+/// collapse to `role/<role>` (CI runs, container tasks and instances get a new session name
+/// each time, and "new" must not mean "new session"). Sessions of people stay apart: roles of
+/// IAM Identity Center (`AWSReservedSSO_*`) and session names that are e-mail addresses keep
+/// `role/<role>/<session>`.
+pub fn principal_label(f: &IdentityFields<'_>) -> Option<String> {
+    let label = actor_label(f)?;
+    if f.kind != Some("AssumedRole") {
+        return Some(label);
+    }
+    let mut parts = label.splitn(3, '/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("role"), Some(role), Some(session))
+            if !role.starts_with("AWSReservedSSO_") && !session.contains('@') =>
+        {
+            Some(format!("role/{role}"))
+        }
+        _ => Some(label),
+    }
+}
+
 /// The identity fields `actor` looks at.
 #[derive(Default)]
 pub struct IdentityFields<'a> {
@@ -174,14 +196,22 @@ pub struct IdentityFields<'a> {
 }
 
 fn actor_udf() -> ScalarUDF {
+    identity_udf("actor", actor_label)
+}
+
+fn principal_udf() -> ScalarUDF {
+    identity_udf("principal", principal_label)
+}
+
+fn identity_udf(name: &'static str, label: fn(&IdentityFields<'_>) -> Option<String>) -> ScalarUDF {
     let input = schema::data_type(&Kind::Struct(schema::USER_IDENTITY_FIELDS));
     let signature = Signature::exact(vec![input], Volatility::Immutable);
-    let fun = Arc::new(|args: &[ColumnarValue]| -> Result<ColumnarValue> {
+    let fun = Arc::new(move |args: &[ColumnarValue]| -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(args)?;
         let ui = arrays[0].as_struct_opt().ok_or_else(|| {
-            DataFusionError::Execution("actor() takes the useridentity column".into())
+            DataFusionError::Execution(format!("{name}() takes the useridentity column"))
         })?;
-        let out = actor_column(ui)?;
+        let out = identity_column(ui, label)?;
         match &args[0] {
             ColumnarValue::Scalar(_) => Ok(ColumnarValue::Scalar(
                 datafusion::common::ScalarValue::try_from_array(&out, 0)?,
@@ -190,14 +220,17 @@ fn actor_udf() -> ScalarUDF {
         }
     });
     ScalarUDF::from(SimpleScalarUDF::new_with_signature(
-        "actor",
+        name,
         signature,
         datafusion::arrow::datatypes::DataType::Utf8,
         fun,
     ))
 }
 
-fn actor_column(ui: &StructArray) -> Result<StringArray> {
+fn identity_column(
+    ui: &StructArray,
+    label: fn(&IdentityFields<'_>) -> Option<String>,
+) -> Result<StringArray> {
     let col = |name: &str| {
         ui.column_by_name(name)
             .and_then(|c| c.as_string_opt::<i32>().cloned())
@@ -229,7 +262,7 @@ fn actor_column(ui: &StructArray) -> Result<StringArray> {
             if ui.is_null(i) {
                 return None;
             }
-            actor_label(&IdentityFields {
+            label(&IdentityFields {
                 kind: get(&kind, i),
                 user_name: get(&user, i),
                 arn: get(&arn, i),
@@ -313,6 +346,48 @@ mod tests {
         assert_eq!(is_private_ip("fd00::1"), Some(true));
         assert_eq!(is_private_ip("203.0.113.77"), Some(false));
         assert_eq!(is_private_ip("AWS Internal"), None);
+    }
+
+    #[test]
+    fn principals_collapse_automation_sessions_only() {
+        let role = |issuer, arn| {
+            principal_label(&IdentityFields {
+                kind: Some("AssumedRole"),
+                arn: Some(arn),
+                issuer_user_name: Some(issuer),
+                ..IdentityFields::default()
+            })
+        };
+        assert_eq!(
+            role(
+                "deploy",
+                "arn:aws:sts::1:assumed-role/deploy/GitHubActions-81234"
+            )
+            .as_deref(),
+            Some("role/deploy")
+        );
+        assert_eq!(
+            role(
+                "AWSReservedSSO_Dev_1",
+                "arn:aws:sts::1:assumed-role/AWSReservedSSO_Dev_1/bob"
+            )
+            .as_deref(),
+            Some("role/AWSReservedSSO_Dev_1/bob")
+        );
+        assert_eq!(
+            role(
+                "okta-admin",
+                "arn:aws:sts::1:assumed-role/okta-admin/ann@corp.example"
+            )
+            .as_deref(),
+            Some("role/okta-admin/ann@corp.example")
+        );
+        let user = principal_label(&IdentityFields {
+            kind: Some("IAMUser"),
+            user_name: Some("alice"),
+            ..IdentityFields::default()
+        });
+        assert_eq!(user.as_deref(), Some("user/alice"));
     }
 
     #[test]

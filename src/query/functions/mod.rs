@@ -79,6 +79,11 @@ pub const DOCS: &[Doc] = &[
         about: "one stable label for whoever acted: user, role/session, root, service",
     },
     Doc {
+        name: "principal",
+        signature: "(useridentity) -> string",
+        about: "the identity baselines are kept for: like actor, but automation sessions of a role collapse to role/<role> (SSO and e-mail-named sessions stay apart)",
+    },
+    Doc {
         name: "lambda_api",
         signature: "(eventname) -> string",
         about: "a Lambda eventName without its API version suffix (UpdateFunctionCode20150331v2 -> UpdateFunctionCode)",
