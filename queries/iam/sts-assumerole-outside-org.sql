@@ -4,23 +4,45 @@
 -- mitre: T1199, T1078.004
 -- description: AssumeRole (any variant recorded in the role's account) by a caller whose account
 --   is neither the role's account nor any account whose logs are in the lake: a third party, or
---   an attacker's own account, using a cross-account trust.
--- false_positives: vendors and partners with cross-account roles; ingest all your accounts so
---   they count as inside
+--   an attacker's own account, using a cross-account trust. A vendor that assumes the same role
+--   all day is info once it is known: it assumed that role at least an hour earlier, or during
+--   the account's learning period. The first time is medium.
+-- false_positives: vendors and partners with cross-account roles (medium once, then info); ingest
+--   all your accounts so they count as inside
+-- param: learning = '24 hours' | the start of each account's data that is baseline only
 WITH ev AS (
   SELECT eventtime, eventid, source_uri, account, region,
          actor(useridentity) AS actor, useridentity.arn AS actor_arn,
          useridentity.accountid AS caller_account,
-         json_get_str(requestparameters, 'roleArn') AS role
+         coalesce(json_get_str(requestparameters, 'roleArn'), '') AS role
   FROM cloudtrail
   WHERE eventsource = 'sts.amazonaws.com' AND eventname = 'AssumeRole'
     AND errorcode IS NULL
     AND useridentity.accountid IS NOT NULL AND useridentity.accountid <> account
+    AND useridentity.accountid NOT IN (SELECT DISTINCT account FROM cloudtrail)
+),
+spans AS (
+  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+),
+learned AS (
+  SELECT account, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */
+                       ELSE t0 END AS since
+  FROM spans
+),
+firsts AS (
+  SELECT account, caller_account, role, min(eventtime) AS first_assume FROM ev GROUP BY account, caller_account, role
+),
+graded AS (
+  SELECT e.*, CASE WHEN f.first_assume < l.since OR f.first_assume < e.eventtime - INTERVAL '1 hour' THEN 'info'
+                   ELSE 'medium' END AS severity
+  FROM ev e
+  JOIN firsts f ON e.account = f.account AND e.caller_account = f.caller_account AND e.role = f.role
+  JOIN learned l ON e.account = l.account
 )
-SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
-       concat('account ', caller_account, ' (', actor, ') assumed role ', role, ' ', count(*), ' time(s)') AS summary
-FROM ev
-WHERE caller_account NOT IN (SELECT DISTINCT account FROM cloudtrail)
-GROUP BY account, region, actor, actor_arn, caller_account, role
+SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, min(actor) AS actor,
+       min(actor_arn) AS actor_arn, count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       array_agg(DISTINCT source_uri) AS source_uris, severity,
+       concat('account ', caller_account, ' (', min(actor), ') assumed role ', role, ' ', count(*), ' time(s)',
+              CASE WHEN severity = 'info' THEN ', as it usually does' ELSE '' END) AS summary
+FROM graded
+GROUP BY account, region, caller_account, role, severity

@@ -2,15 +2,19 @@
 -- title: Lambda code changed by an identity that never deployed it before
 -- severity: medium
 -- mitre: T1525
--- description: UpdateFunctionCode (any API version) by a role or user (role sessions counted by
---   their role) that had not updated that function's code before, on a function the lake has
---   known for at least the baseline. A stolen deploy key shows up here even when it is a role.
+-- description: UpdateFunctionCode (any API version) by a principal (a user, or a role whatever its
+--   session names) that had not updated that function's code before, on a function the lake
+--   has known for at least the baseline. A stolen deploy key shows up here even when it is a
+--   role. Graded: medium when the principal never deployed code to any function of the account
+--   before (at least an hour earlier, or during the account's learning period); low when it
+--   deploys other functions (a pipeline taking on a new function). Updates within an account's
+--   learning period are the baseline and never reported, when its data covers more than that.
 -- false_positives: a new pipeline or a renamed deploy role; the first deploy after a migration
 -- param: baseline = '24 hours' | how much of the function's history must precede a new deployer
+-- param: learning = '24 hours' | the start of each account's data that is baseline only
 WITH calls AS (
   SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
-         useridentity.arn AS actor_arn,
-         coalesce(useridentity.sessioncontext.sessionissuer.arn, useridentity.arn) AS deployer,
+         useridentity.arn AS actor_arn, principal(useridentity) AS deployer,
          lambda_api(eventname) AS api,
          lambda_function(json_get_str(requestparameters, 'functionName')) AS fn
   FROM cloudtrail
@@ -24,14 +28,32 @@ updates AS (
 ),
 firsts AS (
   SELECT account, region, fn, deployer, min(eventtime) AS first_update FROM updates GROUP BY account, region, fn, deployer
+),
+deployers AS (
+  SELECT account, deployer, min(eventtime) AS first_any FROM updates GROUP BY account, deployer
+),
+spans AS (
+  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+),
+learned AS (
+  SELECT account, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */
+                       ELSE t0 END AS since
+  FROM spans
 )
 SELECT min(u.eventtime) AS first_seen, max(u.eventtime) AS last_seen, u.account, u.region, u.actor, u.actor_arn,
        count(*) AS event_count, array_agg(u.eventid ORDER BY u.eventtime) AS eventids,
        array_agg(DISTINCT u.source_uri) AS source_uris,
-       concat(u.actor, ' updated the code of function ', u.fn, ', which ', f.deployer, ' had never deployed before') AS summary
+       CASE WHEN min(d.first_any) < min(l.since) OR min(d.first_any) < min(u.eventtime) - INTERVAL '1 hour' THEN 'low'
+            ELSE 'medium' END AS severity,
+       concat(u.actor, ' updated the code of function ', u.fn, ', which ', u.deployer, ' had never deployed before',
+              CASE WHEN min(d.first_any) < min(l.since) OR min(d.first_any) < min(u.eventtime) - INTERVAL '1 hour'
+                   THEN ' (it deploys other functions)' ELSE '' END) AS summary
 FROM updates u
 JOIN firsts f ON u.account = f.account AND u.region = f.region AND u.fn = f.fn AND u.deployer = f.deployer
 JOIN known k ON u.account = k.account AND u.region = k.region AND u.fn = k.fn
+JOIN deployers d ON u.account = d.account AND u.deployer = d.deployer
+JOIN learned l ON u.account = l.account
 WHERE u.eventtime = f.first_update
   AND f.first_update >= k.since + INTERVAL '24 hours' /* baseline */
-GROUP BY u.account, u.region, u.actor, u.actor_arn, u.fn, f.deployer
+  AND f.first_update >= l.since
+GROUP BY u.account, u.region, u.actor, u.actor_arn, u.fn, u.deployer

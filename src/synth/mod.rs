@@ -117,7 +117,11 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
     let per_stream = cfg.events.div_ceil(streams.len().max(1));
     let objects_per_stream = per_stream.div_ceil(cfg.events_per_object.max(1)).max(1);
     // Delivery windows are 5-minute aligned, spread evenly over the span.
-    let window = ((span / objects_per_stream as i64) / 300).max(1) * 300;
+    let mut window = ((span / objects_per_stream as i64) / 300).max(1) * 300;
+    if cfg.realistic {
+        // The schedules need every day covered: round the windows up, not down.
+        window = (span as u64).div_ceil(objects_per_stream as u64 * 300).max(1) as i64 * 300;
+    }
 
     let mut incident_events: Vec<(i64, String)> = Vec::new();
     if cfg.incident {

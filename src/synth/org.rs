@@ -342,6 +342,11 @@ impl Writer<'_> {
                     ("ssm.amazonaws.com", "GetParameter"),
                     ("secretsmanager.amazonaws.com", "DescribeSecret"),
                     ("kms.amazonaws.com", "DescribeKey"),
+                    ("sqs.amazonaws.com", "GetQueueAttributes"),
+                    ("dynamodb.amazonaws.com", "DescribeTimeToLive"),
+                    ("sns.amazonaws.com", "GetTopicAttributes"),
+                    ("s3.amazonaws.com", "GetBucketLocation"),
+                    ("ecs.amazonaws.com", "DescribeTasks"),
                 ][..],
             ),
             (
@@ -360,7 +365,7 @@ impl Writer<'_> {
         let ip = self.nat_ip();
         let agent = *self.rng.pick(SDK_AGENTS);
         let mut calls = vec![call("sts.amazonaws.com", "GetCallerIdentity", json!(null))];
-        let n = 3 + self.rng.below(4) as usize;
+        let n = 3 + self.rng.below(8) as usize;
         for (src, name) in reads.iter().take(n) {
             calls.push(call(
                 src,

@@ -78,12 +78,14 @@ pub(super) fn routine(
     let bucket = format!("app-data-{account}");
     let office_ip = *rng.pick(&["198.51.100.10", "198.51.100.11", "198.51.100.12"]);
     let host = |svc: &str| Some(format!("{svc}.{region}.amazonaws.com"));
+    // Hosts in the VPC call from many private addresses.
+    let vpc_ip = format!("10.0.{}.{}", rng.below(64), 1 + rng.below(250));
     let mut ev = Event {
         time,
         source: "ec2.amazonaws.com",
         name: "DescribeInstances",
         region,
-        ip: "10.0.12.34",
+        ip: &vpc_ip,
         agent: CLI,
         identity: &cast.autoscaler,
         request: None,
@@ -107,8 +109,14 @@ pub(super) fn routine(
                 "DescribeVolumes",
                 "DescribeSubnets",
             ]);
-            ev.request =
-                Some(json!({"maxResults": 1000, "filterSet": {}, "instancesSet": {}}).to_string());
+            // Real describes name the resources they ask about: ids are most of a log's entropy.
+            let ids: Vec<serde_json::Value> = (0..1 + rng.below(4))
+                .map(|_| json!({"instanceId": format!("i-0{:017x}", rng.next() >> 4)}))
+                .collect();
+            ev.request = Some(
+                json!({"maxResults": 1000, "filterSet": {}, "instancesSet": {"items": ids}})
+                    .to_string(),
+            );
         }
         18..=37 => {
             ev.source = "s3.amazonaws.com";
@@ -119,9 +127,9 @@ pub(super) fn routine(
             ev.read_only = Some(ev.name != "PutObject");
             ev.management = false;
             ev.category = "Data";
-            let key = format!("invoices/2024/{:05}.json", rng.below(50_000));
+            let key = format!("invoices/2024/{}.json", rng.uuid());
             ev.request = Some(json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{region}.amazonaws.com"), "key": key}).to_string());
-            ev.additional = Some(json!({"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader", "x-amz-id-2": rng.alnum(56, false), "bytesTransferredOut": rng.below(90_000)}).to_string());
+            ev.additional = Some(json!({"SignatureVersion": "SigV4", "CipherSuite": "TLS_AES_128_GCM_SHA256", "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader", "x-amz-id-2": rng.alnum(76, false), "bytesTransferredOut": rng.below(90_000)}).to_string());
             ev.resources = vec![
                 (
                     format!("arn:aws:s3:::{bucket}/{key}"),
@@ -163,7 +171,7 @@ pub(super) fn routine(
             ev.read_only = Some(true);
             let role = format!("arn:aws:iam::{account}:role/{fname}-role");
             ev.request = Some(json!({"roleArn": role, "roleSessionName": fname}).to_string());
-            ev.response = Some(json!({"credentials": {"accessKeyId": format!("ASIA{}", rng.alnum(16, true)), "sessionToken": rng.alnum(64, false), "expiration": format!("{}", time_text(time + 43_200).replace('T', " ").replace('Z', ""))}}).to_string());
+            ev.response = Some(json!({"credentials": {"accessKeyId": format!("ASIA{}", rng.alnum(16, true)), "sessionToken": format!("IQoJb3JpZ2luX2VjE{}", rng.alnum(700, false)), "expiration": format!("{}", time_text(time + 43_200).replace('T', " ").replace('Z', ""))}}).to_string());
             ev.resources = vec![(role, account.to_owned(), "AWS::IAM::Role")];
             ev.tls_host = None;
         }
@@ -177,7 +185,7 @@ pub(super) fn routine(
                 "arn:aws:kms:{region}:{account}:key/{}",
                 stable_uuid(account)
             );
-            ev.request = Some(json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:lambda:FunctionArn": fn_arn}, "keyId": key}).to_string());
+            ev.request = Some(json!({"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:s3:arn": format!("arn:aws:s3:::{bucket}/invoices/2024/{}.json", rng.uuid())}, "keyId": key}).to_string());
             ev.resources = vec![(key, account.to_owned(), "AWS::KMS::Key")];
             ev.tls_host = host("kms");
         }

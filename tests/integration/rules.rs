@@ -232,7 +232,13 @@ fn cases() -> Vec<Case> {
         (
             "lambda-env-changed",
             vec![lambda("UpdateFunctionConfiguration20150331v2").req(json!({"functionName": "f", "environment": {"variables": {"A": "b"}}}))],
-            vec![lambda("UpdateFunctionConfiguration20150331v2").req(json!({"functionName": "f", "memorySize": 512}))],
+            // Other settings; and the usual deployer, a CI role with a new session name per run,
+            // first seen in the learning period of a lake longer than it.
+            vec![
+                lambda("UpdateFunctionConfiguration20150331v2").req(json!({"functionName": "f", "memorySize": 512})),
+                lambda("UpdateFunctionConfiguration20150331v2").role("deploy", "GitHubActions-1").req(json!({"functionName": "f", "environment": {"variables": "HIDDEN_DUE_TO_SECURITY_REASONS"}})),
+                lambda("UpdateFunctionConfiguration20150331v2").role("deploy", "GitHubActions-2").req(json!({"functionName": "f", "environment": {"variables": "HIDDEN_DUE_TO_SECURITY_REASONS"}})).at_hour(30),
+            ],
         ),
         (
             "lambda-role-changed",
@@ -315,7 +321,12 @@ fn cases() -> Vec<Case> {
         (
             "iam-policy-version-default",
             vec![iam("CreatePolicyVersion").req(json!({"policyArn": "arn:aws:iam::1:policy/p", "setAsDefault": true, "policyDocument": narrow_policy}))],
-            vec![iam("CreatePolicyVersion").req(json!({"policyArn": "arn:aws:iam::1:policy/p", "setAsDefault": false, "policyDocument": narrow_policy}))],
+            // Not the default; or the usual infrastructure pipeline, sessions named per run.
+            vec![
+                iam("CreatePolicyVersion").req(json!({"policyArn": "arn:aws:iam::1:policy/p", "setAsDefault": false, "policyDocument": narrow_policy})),
+                iam("CreatePolicyVersion").role("terraform", "tf-1").req(json!({"policyArn": "arn:aws:iam::1:policy/p", "setAsDefault": true, "policyDocument": narrow_policy})),
+                iam("CreatePolicyVersion").role("terraform", "tf-2").req(json!({"policyArn": "arn:aws:iam::1:policy/p", "setAsDefault": true, "policyDocument": narrow_policy})).at_hour(30),
+            ],
         ),
         (
             "iam-access-key-for-other-user",
@@ -384,6 +395,9 @@ fn cases() -> Vec<Case> {
                 sts("AssumeRole").by_account("222222222222").req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/x")})),
                 // 222222222222 has logs in the lake: inside the organisation.
                 ev("ec2.amazonaws.com", "DescribeInstances").set("recipientAccountId", json!("222222222222")),
+                // A vendor known from the learning period, back every hour.
+                sts("AssumeRole").by_account(OTHER).req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/vendor")})),
+                sts("AssumeRole").by_account(OTHER).req(json!({"roleArn": format!("arn:aws:iam::{ACCOUNT}:role/vendor")})).at_hour(30),
             ],
         ),
         (
@@ -420,9 +434,15 @@ fn cases() -> Vec<Case> {
                     .iter().enumerate().map(|(i, n)| iam(n).set("readOnly", json!(true)).at_secs(10 + i as i64 * 10)));
                 v
             },
+            // Few distinct APIs; or a container task's role that does this with every new key.
             {
                 let mut v = vec![sts("GetCallerIdentity")];
                 v.extend(many(20, |i| ev("s3.amazonaws.com", "ListBuckets").at_secs(10 + i)));
+                for (h, task) in [(0, "task-a"), (30, "task-b")] {
+                    v.push(sts("GetCallerIdentity").role("worker", task).at_hour(h));
+                    v.extend(["ListQueues", "DescribeTable", "GetParameter", "DescribeKey", "GetQueueUrl", "ListTables", "GetBucketLocation", "DescribeSecret"]
+                        .iter().enumerate().map(|(i, n)| ev("sqs.amazonaws.com", n).role("worker", task).set("readOnly", json!(true)).at_secs(h * 3600 + 10 + i as i64)));
+                }
                 v
             },
         ),
@@ -773,7 +793,16 @@ fn cases() -> Vec<Case> {
                 login("alice", true, "Yes"),
                 login("alice", true, "Yes").role("AWSReservedSSO_Admin_0123", "bob@example.com").at_hour(1),
             ],
-            vec![login("alice", true, "Yes")],
+            // No SSO in the account; or a known break-glass user, first seen in the learning period.
+            {
+                let mut v = vec![login("alice", true, "Yes")];
+                v.extend([
+                    login("alice", true, "Yes").set("recipientAccountId", json!(OTHER)),
+                    login("alice", true, "Yes").role("AWSReservedSSO_Admin_0123", "bob@example.com").set("recipientAccountId", json!(OTHER)).at_hour(1),
+                    login("alice", true, "Yes").set("recipientAccountId", json!(OTHER)).at_hour(30),
+                ]);
+                v
+            },
         ),
         (
             "iam-compromised-key-quarantine",
