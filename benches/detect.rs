@@ -1,6 +1,8 @@
-//! Detection benchmark: every built-in rule over the lake of the generated 1,000,000-event corpus
-//! (the ingest benchmark's), by the release binary; wall time (median of the runs), peak RSS of
-//! the detect process, and the slowest rules. Then, when Python's `duckdb` module is installed,
+//! Detection benchmark: every built-in rule (`--min-severity info`, the audit pack included) over
+//! the lake of a generated realistic organisation of 1,000,000 events (routine only, see
+//! `realistic_config`), by the release binary; wall time (median of the runs), peak RSS of the
+//! detect process, every rule's own time, and the noise: findings by severity, and medium or
+//! above per 100,000 routine events (the budget is 1). Then, when Python's `duckdb` module is installed,
 //! the same rule SQL run by DuckDB over the same Parquet files (`benches/duckdb_rules.py`), rules
 //! it cannot run being left out, and trailscope timed on exactly the rules DuckDB ran.
 //!
@@ -15,7 +17,7 @@ use std::time::Instant;
 use trailscope::synth::generate;
 
 mod common;
-use common::{corpus_config, events_and_runs, ingest_once, listed, median};
+use common::{events_and_runs, ingest_once, listed, median, realistic_config};
 
 /// Runs `cmd` and returns (wall seconds, peak RSS in bytes, stdout, stderr), the RSS of that one
 /// process (wait4), not of every child so far.
@@ -52,14 +54,19 @@ fn measure(cmd: &mut Command) -> (f64, u64, String, String) {
 fn main() {
     let (events, runs) = events_and_runs(3);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target");
-    let corpus = root.join(format!("bench-corpus-{events}"));
+    let corpus = root.join(format!("bench-corpus-realistic-{events}"));
     if !corpus.exists() {
-        // The same corpus as the ingest benchmark.
-        let cfg = corpus_config(events);
-        generate(&cfg, &corpus).expect("generating the corpus");
+        let cfg = realistic_config(events);
+        let s = generate(&cfg, &corpus).expect("generating the corpus");
+        println!(
+            "generated {} events, {:.0} bytes per event, gzip {:.1}:1",
+            s.events,
+            s.json_bytes as f64 / s.events as f64,
+            s.json_bytes as f64 / s.gz_bytes as f64
+        );
     }
     let bin = env!("CARGO_BIN_EXE_trailscope");
-    let lake = root.join(format!("bench-lake-detect-{events}"));
+    let lake = root.join(format!("bench-lake-realistic-{events}"));
     ingest_once(&corpus, &lake, &[]);
     let lake_s = lake.to_str().expect("utf-8").to_owned();
     let detect = |extra: &[&str]| {
@@ -73,6 +80,8 @@ fn main() {
             "json",
             "--fail-on",
             "never",
+            "--min-severity",
+            "info",
         ]);
         c.args(extra);
         c
@@ -121,6 +130,22 @@ fn main() {
     for (t, id) in per_rule.iter().take(8) {
         println!("    {t:>6.2} s  {id}");
     }
+    let mut by_severity = std::collections::BTreeMap::new();
+    let mut loud = std::collections::BTreeMap::new();
+    for f in &findings {
+        let sev = f["severity"].as_str().unwrap_or("?").to_owned();
+        if !matches!(sev.as_str(), "info" | "low") {
+            *loud
+                .entry(f["rule_id"].as_str().unwrap_or("?").to_owned())
+                .or_insert(0) += 1;
+        }
+        *by_severity.entry(sev).or_insert(0) += 1;
+    }
+    let n_loud: usize = loud.values().sum();
+    println!(
+        "  noise: {by_severity:?}; medium or above: {n_loud} = {:.2} per 100,000 routine events {loud:?}",
+        n_loud as f64 * 100_000.0 / events as f64
+    );
 
     // DuckDB over the same Parquet, when it is installed.
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/duckdb_rules.py");

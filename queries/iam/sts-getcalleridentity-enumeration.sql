@@ -22,8 +22,7 @@ WITH whoami AS (
 ),
 reads AS (
   SELECT eventtime, eventid, source_uri, account,
-         coalesce(useridentity.accesskeyid, useridentity.arn) AS key,
-         concat(eventsource, ':', lambda_api(eventname)) AS api
+         coalesce(useridentity.accesskeyid, useridentity.arn) AS key, eventsource, eventname
   FROM cloudtrail
   WHERE (eventname LIKE 'List%' OR eventname LIKE 'Get%' OR eventname LIKE 'Describe%')
     AND eventname <> 'GetCallerIdentity'
@@ -36,7 +35,10 @@ first_whoami AS (
   FROM whoami GROUP BY account, key
 ),
 followed AS (
-  SELECT r.* FROM reads r JOIN first_whoami w ON r.account = w.account AND r.key = w.key
+  -- The API name is worked out after the join, for the few reads that follow a whoami.
+  SELECT r.eventtime, r.eventid, r.source_uri, r.account, r.key,
+         concat(r.eventsource, ':', lambda_api(r.eventname)) AS api
+  FROM reads r JOIN first_whoami w ON r.account = w.account AND r.key = w.key
   WHERE r.eventtime > w.t0 AND r.eventtime <= w.t0 + INTERVAL '15 minutes' /* window */
 ),
 hits AS (

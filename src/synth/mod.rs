@@ -120,7 +120,10 @@ pub fn generate(cfg: &Config, out: &Path) -> Result<Stats> {
     let mut window = ((span / objects_per_stream as i64) / 300).max(1) * 300;
     if cfg.realistic {
         // The schedules need every day covered: round the windows up, not down.
-        window = (span as u64).div_ceil(objects_per_stream as u64 * 300).max(1) as i64 * 300;
+        window = (span as u64)
+            .div_ceil(objects_per_stream as u64 * 300)
+            .max(1) as i64
+            * 300;
     }
 
     let mut incident_events: Vec<(i64, String)> = Vec::new();

@@ -147,6 +147,14 @@ struct Call<'a> {
     data: bool,
 }
 
+/// An S3 data event.
+fn s3_data<'a>(name: &'a str, request: serde_json::Value) -> Call<'a> {
+    Call {
+        data: true,
+        ..call("s3.amazonaws.com", name, request)
+    }
+}
+
 fn call<'a>(source: &'a str, name: &'a str, request: serde_json::Value) -> Call<'a> {
     let read_only = ["Get", "List", "Describe", "Head", "Lookup", "Search"]
         .iter()
@@ -166,9 +174,22 @@ impl Writer<'_> {
         format!("ASIA{}", self.rng.alnum(16, true))
     }
 
-    fn role(&mut self, role: &str, session: &str, created: i64, account: &str) -> Identity {
+    fn role(&mut self, role: &str, session: &str, created: i64) -> Identity {
         let key = self.key();
-        Identity::role_session(account, role, session, &key, &time_text(created), false)
+        Identity::role_session(
+            self.account,
+            role,
+            session,
+            &key,
+            &time_text(created),
+            false,
+        )
+    }
+
+    /// The account's `i`th instance, the same id in every episode.
+    fn instance(&self, i: u64) -> String {
+        let id = stable_id(&format!("{}{i}", self.account), 16);
+        format!("i-0{}", id.to_lowercase())
     }
 
     fn nat_ip(&mut self) -> String {
@@ -235,7 +256,6 @@ impl Writer<'_> {
             "github-actions-deploy",
             &format!("GitHubActions-{run}"),
             t - 5,
-            &self.account.to_owned(),
         );
         let ip = format!(
             "{}.{}.{}.{}",
@@ -280,12 +300,7 @@ impl Writer<'_> {
 
     fn terraform_apply(&mut self, t: i64) {
         let session = format!("terraform-{}", self.rng.alnum(12, false).to_lowercase());
-        let who = self.role(
-            "terraform-apply",
-            &session,
-            t - 10,
-            &self.account.to_owned(),
-        );
+        let who = self.role("terraform-apply", &session, t - 10);
         let ip = self.nat_ip();
         let policy = format!(
             "arn:aws:iam::{}:policy/{}",
@@ -361,7 +376,7 @@ impl Writer<'_> {
             ),
         ]);
         let task = self.rng.alnum(32, false).to_lowercase();
-        let who = self.role(role, &task, t - 2, &self.account.to_owned());
+        let who = self.role(role, &task, t - 2);
         let ip = self.nat_ip();
         let agent = *self.rng.pick(SDK_AGENTS);
         let mut calls = vec![call("sts.amazonaws.com", "GetCallerIdentity", json!(null))];
@@ -424,12 +439,7 @@ impl Writer<'_> {
     }
 
     fn nightly_etl(&mut self, t: i64, date: &str) {
-        let who = self.role(
-            "nightly-etl",
-            &format!("etl-{date}"),
-            t - 3,
-            &self.account.to_owned(),
-        );
+        let who = self.role("nightly-etl", &format!("etl-{date}"), t - 3);
         let ip = self.nat_ip();
         let region = self.region;
         let account = self.account;
@@ -448,50 +458,35 @@ impl Writer<'_> {
             json!({"names": names, "withDecryption": true}),
         ));
         for i in 0..20 {
-            let mut c = call(
-                "s3.amazonaws.com",
+            calls.push(s3_data(
                 "GetObject",
                 json!({"bucketName": format!("warehouse-{account}"), "key": format!("exports/{date}/part-{i:05}.parquet"), "Host": format!("warehouse-{account}.s3.{region}.amazonaws.com")}),
-            );
-            c.data = true;
-            calls.push(c);
+            ));
         }
         self.emit(t, &who, &ip, BOTO, calls);
     }
 
     fn log_retention(&mut self, t: i64, date: &str) {
-        let who = self.role(
-            "log-retention",
-            &format!("retention-{date}"),
-            t - 3,
-            &self.account.to_owned(),
-        );
+        let who = self.role("log-retention", &format!("retention-{date}"), t - 3);
         let ip = self.nat_ip();
         let account = self.account;
         let mut calls = Vec::new();
         for i in 0..60 {
-            let mut c = call(
-                "s3.amazonaws.com",
-                if i % 10 == 0 {
-                    "DeleteObjects"
-                } else {
-                    "DeleteObject"
-                },
+            let name = if i % 10 == 0 {
+                "DeleteObjects"
+            } else {
+                "DeleteObject"
+            };
+            calls.push(s3_data(
+                name,
                 json!({"bucketName": format!("logs-archive-{account}"), "key": format!("app/{date}/old-{i:04}.log.gz"), "delete": ""}),
-            );
-            c.data = true;
-            calls.push(c);
+            ));
         }
         self.emit(t, &who, &ip, BOTO, calls);
     }
 
     fn posture_scan(&mut self, t: i64, date: &str) {
-        let who = self.role(
-            "SecurityAudit",
-            &format!("cspm-scan-{date}"),
-            t - 3,
-            &self.account.to_owned(),
-        );
+        let who = self.role("SecurityAudit", &format!("cspm-scan-{date}"), t - 3);
         let ip = format!("35.171.{}.{}", self.rng.below(200), self.rng.below(250));
         let mut calls = vec![call(
             "ec2.amazonaws.com",
@@ -502,7 +497,7 @@ impl Writer<'_> {
             calls.push(call(
                 "ec2.amazonaws.com",
                 "DescribeInstanceAttribute",
-                json!({"instanceId": format!("i-0{}", stable_id(&format!("{}{i}", self.account), 16).to_lowercase()), "attribute": "userData"}),
+                json!({"instanceId": self.instance(i), "attribute": "userData"}),
             ));
         }
         calls.push(call(
@@ -514,21 +509,9 @@ impl Writer<'_> {
     }
 
     fn patching(&mut self, t: i64, date: &str) {
-        let who = self.role(
-            "ssm-patch-automation",
-            &format!("patch-{date}"),
-            t - 3,
-            &self.account.to_owned(),
-        );
+        let who = self.role("ssm-patch-automation", &format!("patch-{date}"), t - 3);
         let ip = self.nat_ip();
-        let ids: Vec<String> = (0..15)
-            .map(|i| {
-                format!(
-                    "i-0{}",
-                    stable_id(&format!("{}{i}", self.account), 16).to_lowercase()
-                )
-            })
-            .collect();
+        let ids: Vec<String> = (0..15).map(|i| self.instance(i)).collect();
         let calls = vec![call(
             "ssm.amazonaws.com",
             "SendCommand",
@@ -543,7 +526,7 @@ impl Writer<'_> {
             "AWSReservedSSO_Developer_{}",
             stable_id(self.account, 16).to_lowercase()
         );
-        let who = self.role(&role, person, t, &self.account.to_owned());
+        let who = self.role(&role, person, t);
         let ip = format!("198.51.100.{}", 10 + self.rng.below(40));
         let login = Call {
             response: Some(json!({"ConsoleLogin": "Success"})),
@@ -574,7 +557,7 @@ impl Writer<'_> {
             calls.push(call(
                 "ec2-instance-connect.amazonaws.com",
                 "SendSSHPublicKey",
-                json!({"instanceId": format!("i-0{}", stable_id(&format!("{}{i}", self.account), 16).to_lowercase()), "instanceOSUser": "ec2-user", "sSHPublicKey": format!("ssh-ed25519 {}", self.rng.alnum(68, false))}),
+                json!({"instanceId": self.instance(i), "instanceOSUser": "ec2-user", "sSHPublicKey": format!("ssh-ed25519 {}", self.rng.alnum(68, false))}),
             ));
         }
         if self.rng.below(3) == 0 {
@@ -582,7 +565,7 @@ impl Writer<'_> {
             calls.push(call(
                 "ssm.amazonaws.com",
                 "StartSession",
-                json!({"target": format!("i-0{}", stable_id(&format!("{}{i}", self.account), 16).to_lowercase())}),
+                json!({"target": self.instance(i)}),
             ));
         }
         let before = self.out.len();
@@ -598,7 +581,7 @@ impl Writer<'_> {
 
     fn ml_training(&mut self, t: i64) {
         let session = format!("sagemaker-{}", self.rng.alnum(8, false).to_lowercase());
-        let who = self.role("ml-training", &session, t - 3, &self.account.to_owned());
+        let who = self.role("ml-training", &session, t - 3);
         let ip = self.nat_ip();
         let calls = vec![call(
             "ec2.amazonaws.com",
@@ -632,12 +615,7 @@ impl Writer<'_> {
     }
 
     fn chatbot(&mut self, t: i64) {
-        let who = self.role(
-            "support-chatbot",
-            "support-chatbot",
-            t - 600,
-            &self.account.to_owned(),
-        );
+        let who = self.role("support-chatbot", "support-chatbot", t - 600);
         let mut c = call(
             "bedrock.amazonaws.com",
             "InvokeModel",
