@@ -2,11 +2,13 @@
 -- title: One access key denied across many APIs in a short time
 -- severity: medium
 -- mitre: T1580, T1087.004, T1078.004
--- description: AccessDenied (or UnauthorizedOperation) errors for one access key on at least
---   min_apis different APIs within the window: someone trying what a key can do, the signature of
---   a leaked key being explored. Applications fail on the same few calls; explorers fail on many.
+-- description: AccessDenied (or UnauthorizedOperation, AuthorizationError, …) errors for one
+--   access key on at least min_apis different APIs within the window (medium), or at least
+--   min_apis_low (low): someone trying what a key can do, the signature of a leaked key being
+--   explored. Applications fail on the same few calls; explorers fail on many.
 -- false_positives: security scanners with partial rights; a misconfigured new deployment
--- param: min_apis = 5 | distinct denied APIs within the window
+-- param: min_apis = 5 | distinct denied APIs within the window that make it medium
+-- param: min_apis_low = 3 | distinct denied APIs within the window that make it a (low) finding
 -- param: window = '15 minutes' | the sliding window
 WITH ev AS (
   SELECT eventtime, eventid, source_uri, account, region,
@@ -14,8 +16,8 @@ WITH ev AS (
          coalesce(useridentity.accesskeyid, useridentity.arn, useridentity.principalid) AS key,
          concat(eventsource, ':', eventname) AS api
   FROM cloudtrail
-  WHERE errorcode IN ('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation',
-                      'Client.UnauthorizedOperation', 'UnauthorizedAccess')
+  WHERE errorcode LIKE '%AccessDenied%' OR errorcode LIKE '%Unauthorized%'
+     OR errorcode IN ('AuthorizationError', 'AuthFailure', 'Forbidden', 'NotAuthorized')
 ),
 marked AS (
   SELECT *, eventtime = min(eventtime) OVER (PARTITION BY account, key, api) AS first_denial FROM ev
@@ -26,12 +28,13 @@ sliding AS (
   FROM marked
 ),
 ended AS (
-  SELECT *, max(CASE WHEN n >= 5 /* min_apis */ THEN eventtime END) OVER (PARTITION BY account, key) AS burst_end
+  SELECT *, max(CASE WHEN n >= 3 /* min_apis_low */ THEN eventtime END) OVER (PARTITION BY account, key) AS burst_end
   FROM sliding
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, min(region) AS region,
        min(actor) AS actor, min(actor_arn) AS actor_arn, count(*) AS event_count,
        array_agg(eventid ORDER BY eventtime) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       CASE WHEN max(n) >= 5 /* min_apis */ THEN 'medium' ELSE 'low' END AS severity,
        concat(min(actor), ' (key ', key, ') was denied on ', count(DISTINCT api), ' different APIs: ',
               array_to_string(array_agg(DISTINCT api), ', ')) AS summary
 FROM ended

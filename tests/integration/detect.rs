@@ -25,6 +25,7 @@ const INCIDENT: &[&str] = &[
     "sts-getcalleridentity-enumeration",
     "iam-accessdenied-burst",
     "iam-backdoor-user",
+    "iam-change-by-new-principal",
     "iam-admin-policy-attached",
     "iam-access-key-for-other-user",
     "iam-login-profile-for-other-user",
@@ -103,7 +104,7 @@ fn table_groups_by_severity_with_pack_lines() {
             "{pack}: {text}"
         );
     }
-    assert!(text.contains("20 findings from 63 rules"), "{text}");
+    assert!(text.contains("21 findings from 87 rules"), "{text}");
 }
 
 #[test]
@@ -176,7 +177,7 @@ fn sarif_has_the_required_fields() {
     let run = &log["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "trailscope");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 11);
+    assert_eq!(rules.len(), 13);
     for r in rules {
         assert!(
             r["id"].is_string() && r["shortDescription"]["text"].is_string(),
@@ -259,7 +260,7 @@ fn user_packs_add_rules_and_override_built_in_ones() {
     let list = trailscope(&["packs", "list", "--packs-dir", p]);
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(
-        text.contains("custom-office-logins") && text.contains("(64 rules)"),
+        text.contains("custom-office-logins") && text.contains("(89 rules)"),
         "{text}"
     );
 
@@ -351,7 +352,7 @@ fn packs_show_prints_header_thresholds_and_sql() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean secrets-bulk-read"));
     let out = trailscope(&["packs", "list", "--pack", "signin"]);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("(6 rules)"),
+        String::from_utf8_lossy(&out.stdout).contains("(8 rules)"),
         "{}",
         describe(&out)
     );
@@ -401,7 +402,7 @@ fn the_shell_lists_and_runs_rules() {
     let text = String::from_utf8_lossy(&out.stdout);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        text.contains("signin-console-no-mfa") && text.contains("(6 rules)"),
+        text.contains("signin-console-no-mfa") && text.contains("(8 rules)"),
         "{text}"
     );
     assert!(

@@ -528,8 +528,14 @@ fn cases() -> Vec<Case> {
         ),
         (
             "config-recorder-stopped",
-            vec![ev("config.amazonaws.com", "StopConfigurationRecorder").req(json!({"configurationRecorderName": "default"}))],
-            vec![ev("config.amazonaws.com", "StartConfigurationRecorder").req(json!({"configurationRecorderName": "default"}))],
+            vec![
+                ev("config.amazonaws.com", "StopConfigurationRecorder").req(json!({"configurationRecorderName": "default"})),
+                ev("config.amazonaws.com", "PutConfigurationRecorder").req(json!({"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": false, "resourceTypes": ["AWS::S3::Bucket"]}}})),
+            ],
+            vec![
+                ev("config.amazonaws.com", "StartConfigurationRecorder").req(json!({"configurationRecorderName": "default"})),
+                ev("config.amazonaws.com", "PutConfigurationRecorder").req(json!({"configurationRecorder": {"name": "default", "recordingGroup": {"allSupported": true, "includeGlobalResourceTypes": true}}})),
+            ],
         ),
         (
             "securityhub-disabled",
@@ -808,6 +814,16 @@ fn cases() -> Vec<Case> {
             "iam-compromised-key-quarantine",
             vec![iam("AttachUserPolicy").req(json!({"userName": "ci", "policyArn": "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"}))],
             vec![iam("AttachUserPolicy").req(json!({"userName": "ci", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}))],
+        ),
+        (
+            "iam-change-by-new-principal",
+            vec![iam("AttachRolePolicy").req(json!({"roleName": "app", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}))],
+            // The infrastructure pipeline, known from the learning period; reads.
+            vec![
+                iam("CreateRole").role("terraform", "tf-1").req(json!({"roleName": "a"})),
+                iam("AttachRolePolicy").role("terraform", "tf-2").req(json!({"roleName": "a", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})).at_hour(30),
+                iam("ListRoles").set("readOnly", json!(true)).at_hour(31),
+            ],
         ),
         (
             "control-plane-change",
