@@ -25,7 +25,7 @@ CREATE MACRO json_contains(j, a) AS json_extract(j, '$."' || a || '"') IS NOT NU
 CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p);
 CREATE MACRO regexp_match(s, p) AS CASE WHEN regexp_matches(s, p) THEN [regexp_extract(s, p, 1)] END;
 CREATE MACRO array_distinct(l) AS list_distinct(l);
-CREATE MACRO date_bin(i, t) AS time_bucket(i, t);
+CREATE MACRO date_bin(i, t) AS time_bucket(i, t), (i, t, o) AS time_bucket(i, t, o);
 CREATE MACRO lambda_api(n) AS regexp_replace(n, '[0-9]{8}(v[0-9]+)?$', '');
 CREATE MACRO lambda_function(n) AS split_part(CASE WHEN strpos(n, 'function:') > 0 THEN n[strpos(n, 'function:') + 9:] ELSE n END, ':', 1);
 CREATE MACRO arn_account(a) AS CASE WHEN a LIKE 'arn:%' THEN split_part(a, ':', 5) END;
@@ -37,6 +37,13 @@ CREATE MACRO actor(u) AS CASE
   WHEN u.type = 'FederatedUser' THEN 'federated/' || regexp_extract(u.arn, '[^/]+$')
   WHEN u.type = 'AWSAccount' THEN 'account/' || coalesce(u.accountid, u.principalid)
   ELSE coalesce(u.arn, u.principalid) END;
+CREATE MACRO principal(u) AS CASE
+  WHEN u.type = 'AssumedRole' AND coalesce(u.sessioncontext.sessionissuer.username, split_part(u.arn, '/', 2)) NOT LIKE 'AWSReservedSSO_%'
+       AND regexp_extract(u.arn, '[^/]+$') NOT LIKE '%@%'
+    THEN 'role/' || coalesce(u.sessioncontext.sessionissuer.username, split_part(u.arn, '/', 2))
+  ELSE actor(u) END;
+CREATE MACRO json_length(j) AS json_array_length(j), (j, a) AS json_array_length(j, '$."' || a || '"');
+CREATE MACRO is_private_ip(ip) AS regexp_matches(ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|127\.|169\.254\.|100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\.|f[cd]|fe80:|::1$)');
 """
 
 

@@ -115,8 +115,8 @@ pub const TLS_FIELDS: &[Spec] = &[
 pub const RECORD_FIELDS: &[Spec] = &[
     s("eventTime", EVENT_TIME, Kind::Time),
     s("eventVersion", "eventversion", Kind::Str),
-    s("eventSource", "eventsource", Kind::Str),
-    s("eventName", "eventname", Kind::Str),
+    s("eventSource", EVENT_SOURCE, Kind::Str),
+    s("eventName", EVENT_NAME, Kind::Str),
     s("awsRegion", AWS_REGION, Kind::Str),
     s("sourceIPAddress", "sourceipaddress", Kind::Str),
     s("userAgent", "useragent", Kind::Str),
@@ -160,6 +160,10 @@ pub const RECORD_FIELDS: &[Spec] = &[
 
 /// Column with the event time.
 pub const EVENT_TIME: &str = "eventtime";
+/// Column with the service that recorded the event (`iam.amazonaws.com`).
+pub const EVENT_SOURCE: &str = "eventsource";
+/// Column with the API called.
+pub const EVENT_NAME: &str = "eventname";
 /// Column with the event id, the de-duplication key.
 pub const EVENT_ID: &str = "eventid";
 /// Column with the request id.

@@ -13,37 +13,43 @@
 -- param: min_apis = 8 | distinct read APIs after GetCallerIdentity
 -- param: window = '15 minutes' | how long after GetCallerIdentity
 -- param: learning = '24 hours' | the start of each account's data that is baseline only
-WITH whoami AS (
-  SELECT eventtime, eventid, source_uri, account, region,
-         actor(useridentity) AS actor, useridentity.arn AS actor_arn, principal(useridentity) AS who,
-         coalesce(useridentity.accesskeyid, useridentity.arn) AS key
+WITH first_whoami AS (
+  SELECT account, coalesce(useridentity.accesskeyid, useridentity.arn) AS key, min(eventtime) AS t0,
+         min(region) AS region, min(actor(useridentity)) AS actor, min(useridentity.arn) AS actor_arn,
+         min(principal(useridentity)) AS who
   FROM cloudtrail
   WHERE eventsource = 'sts.amazonaws.com' AND eventname = 'GetCallerIdentity'
+  GROUP BY 1, 2
 ),
-reads AS (
-  SELECT eventtime, eventid, source_uri, account,
-         coalesce(useridentity.accesskeyid, useridentity.arn) AS key, eventsource, eventname
-  FROM cloudtrail
-  WHERE (eventname LIKE 'List%' OR eventname LIKE 'Get%' OR eventname LIKE 'Describe%')
-    AND eventname <> 'GetCallerIdentity'
+-- One pass: each key's calls in the window after its first whoami (one row per key on the right,
+-- so no event is counted twice), then one group per key.
+kept AS (
+  SELECT c.eventtime, c.eventid, c.source_uri, c.account, c.eventsource, c.eventname,
+         w.key, w.t0, w.region, w.actor, w.actor_arn, w.who, c.eventsource = 'sts.amazonaws.com' AND c.eventname = 'GetCallerIdentity' AS whoami
+  FROM (SELECT eventtime, eventid, source_uri, account, eventsource, eventname,
+               coalesce(useridentity.accesskeyid, useridentity.arn) AS key
+        FROM cloudtrail
+        WHERE eventname LIKE 'List%' OR eventname LIKE 'Get%' OR eventname LIKE 'Describe%') c
+  JOIN first_whoami w ON c.account = w.account AND c.key = w.key
+  WHERE c.eventtime >= w.t0 AND c.eventtime <= w.t0 + INTERVAL '15 minutes' /* window */
 ),
--- One row per key: joining the evidence to every GetCallerIdentity of the key would count each
--- event once per call.
-first_whoami AS (
-  SELECT account, key, min(eventtime) AS t0, min(region) AS region, min(actor) AS actor,
-         min(actor_arn) AS actor_arn, min(who) AS who
-  FROM whoami GROUP BY account, key
+counts AS (
+  SELECT account, key,
+         count(DISTINCT CASE WHEN NOT whoami THEN concat(eventsource, ':', lambda_api(eventname)) END) AS apis
+  FROM kept
+  GROUP BY account, key
+  HAVING count(DISTINCT CASE WHEN NOT whoami THEN concat(eventsource, ':', lambda_api(eventname)) END) >= 8 /* min_apis */
 ),
-followed AS (
-  -- The API name is worked out after the join, for the few reads that follow a whoami.
-  SELECT r.eventtime, r.eventid, r.source_uri, r.account, r.key,
-         concat(r.eventsource, ':', lambda_api(r.eventname)) AS api
-  FROM reads r JOIN first_whoami w ON r.account = w.account AND r.key = w.key
-  WHERE r.eventtime > w.t0 AND r.eventtime <= w.t0 + INTERVAL '15 minutes' /* window */
-),
+-- The evidence is gathered for the keys that qualify only: ordered aggregates over every key
+-- would cost far more than reading the window again.
 hits AS (
-  SELECT account, key, count(DISTINCT api) AS apis FROM followed GROUP BY account, key
-  HAVING count(DISTINCT api) >= 8 /* min_apis */
+  SELECT k.account, k.key, min(k.t0) AS t0, min(k.region) AS region, min(k.actor) AS actor,
+         min(k.actor_arn) AS actor_arn, min(k.who) AS who, min(c.apis) AS apis,
+         min(k.eventtime) AS first_seen, max(k.eventtime) AS last_seen, count(*) AS event_count,
+         array_agg(k.eventid ORDER BY k.eventtime) AS eventids, array_agg(DISTINCT k.source_uri) AS source_uris
+  FROM kept k JOIN counts c ON k.account = c.account AND k.key = c.key
+  WHERE NOT k.whoami OR k.eventtime = k.t0
+  GROUP BY k.account, k.key
 ),
 spans AS (
   SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
@@ -54,26 +60,10 @@ learned AS (
   FROM spans
 ),
 habits AS (
-  SELECT f.account, f.who, min(f.t0) AS first_hit
-  FROM hits h JOIN first_whoami f ON h.account = f.account AND h.key = f.key
-  GROUP BY f.account, f.who
-),
-evidence AS (
-  SELECT w.eventtime, w.eventid, w.source_uri, w.account, w.key FROM whoami w
-  JOIN first_whoami f ON w.account = f.account AND w.key = f.key AND w.eventtime = f.t0
-  UNION ALL
-  SELECT eventtime, eventid, source_uri, account, key FROM followed
+  SELECT *, min(t0) OVER (PARTITION BY account, who) AS first_hit FROM hits
 )
-SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(f.region) AS region,
-       min(f.actor) AS actor, min(f.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       CASE WHEN min(b.first_hit) < min(l.since) OR min(b.first_hit) < min(f.t0) - INTERVAL '1 hour' THEN 'info'
-            ELSE 'medium' END AS severity,
-       concat(min(f.actor), ' (key ', e.key, ') asked GetCallerIdentity, then called ', min(h.apis),
+SELECT h.first_seen, h.last_seen, h.account, h.region, h.actor, h.actor_arn, h.event_count, h.eventids, h.source_uris,
+       CASE WHEN h.first_hit < l.since OR h.first_hit < h.t0 - INTERVAL '1 hour' THEN 'info' ELSE 'medium' END AS severity,
+       concat(h.actor, ' (key ', h.key, ') asked GetCallerIdentity, then called ', h.apis,
               ' different List/Get/Describe APIs') AS summary
-FROM evidence e
-JOIN hits h ON e.account = h.account AND e.key = h.key
-JOIN first_whoami f ON e.account = f.account AND e.key = f.key
-JOIN habits b ON f.account = b.account AND f.who = b.who
-JOIN learned l ON e.account = l.account
-GROUP BY e.account, e.key
+FROM habits h JOIN learned l ON h.account = l.account

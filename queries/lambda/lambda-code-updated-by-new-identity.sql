@@ -12,19 +12,23 @@
 -- false_positives: a new pipeline or a renamed deploy role; the first deploy after a migration
 -- param: baseline = '24 hours' | how much of the function's history must precede a new deployer
 -- param: learning = '24 hours' | the start of each account's data that is baseline only
-WITH calls AS (
-  SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
-         useridentity.arn AS actor_arn, principal(useridentity) AS deployer,
-         lambda_api(eventname) AS api,
-         lambda_function(json_get_str(requestparameters, 'functionName')) AS fn
+WITH
+-- The functions' first appearance needs every Lambda event, but only their names; who acted is
+-- worked out for the code updates alone.
+known AS (
+  SELECT account, region, lambda_function(json_get_str(requestparameters, 'functionName')) AS fn,
+         min(eventtime) AS since
   FROM cloudtrail
   WHERE eventsource = 'lambda.amazonaws.com'
-),
-known AS (
-  SELECT account, region, fn, min(eventtime) AS since FROM calls WHERE fn IS NOT NULL GROUP BY account, region, fn
+  GROUP BY 1, 2, 3
 ),
 updates AS (
-  SELECT * FROM calls WHERE api = 'UpdateFunctionCode'
+  SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
+         useridentity.arn AS actor_arn, principal(useridentity) AS deployer,
+         lambda_function(json_get_str(requestparameters, 'functionName')) AS fn
+  FROM cloudtrail
+  WHERE eventsource = 'lambda.amazonaws.com' AND eventname LIKE 'UpdateFunctionCode%'
+    AND lambda_api(eventname) = 'UpdateFunctionCode'
 ),
 firsts AS (
   SELECT account, region, fn, deployer, min(eventtime) AS first_update FROM updates GROUP BY account, region, fn, deployer

@@ -24,6 +24,7 @@ WITH changes AS (
          lambda_api(eventname) = 'UpdateFunctionConfiguration' AND json_contains(requestparameters, 'environment') AS env
   FROM cloudtrail
   WHERE eventsource = 'lambda.amazonaws.com' AND errorcode IS NULL
+    AND (eventname LIKE 'CreateFunction%' OR eventname LIKE 'UpdateFunctionCode%' OR eventname LIKE 'UpdateFunctionConfiguration%')
     AND lambda_api(eventname) IN ('CreateFunction', 'UpdateFunctionCode', 'UpdateFunctionConfiguration')
 ),
 spans AS (

@@ -48,6 +48,9 @@ pub struct ActorSummary {
     pub top_apis: Vec<(String, i64)>,
     /// Detections that named this actor, with their finding counts.
     pub detections: Vec<(String, usize)>,
+    /// Findings at low or above that named this actor: the ranking key (the info marks of the
+    /// audit pack and of routine work graded down do not make an actor suspect).
+    pub flagged: usize,
 }
 
 /// Per-actor summaries (of one actor when given), most-flagged and busiest first.
@@ -130,8 +133,10 @@ pub async fn summaries(
         for i in 0..b.num_rows() {
             let actor = who.value(i).to_owned();
             let mut hits: BTreeMap<String, usize> = BTreeMap::new();
+            let mut flagged = 0;
             for f in findings.iter().filter(|f| f.actor == actor) {
                 *hits.entry(f.rule_id.clone()).or_default() += 1;
+                flagged += usize::from(f.severity > crate::detect::Severity::Info);
             }
             out.push(ActorSummary {
                 arn: arn.value(i).to_owned(),
@@ -148,14 +153,14 @@ pub async fn summaries(
                 failed: failed.value(i),
                 top_apis: top.remove(&actor).unwrap_or_default(),
                 detections: hits.into_iter().collect(),
+                flagged,
                 actor,
             });
         }
     }
     out.sort_by(|a, b| {
-        let flagged = |s: &ActorSummary| s.detections.iter().map(|(_, n)| n).sum::<usize>();
-        flagged(b)
-            .cmp(&flagged(a))
+        b.flagged
+            .cmp(&a.flagged)
             .then(b.events.cmp(&a.events))
             .then(a.actor.cmp(&b.actor))
     });

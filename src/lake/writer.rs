@@ -1,8 +1,9 @@
 //! Lake writer: partition batches in, de-duplicated, sorted, zstd Parquet files out.
 //!
 //! Input: [`PartBatch`]es from the convert step, in a deterministic order. Output: Parquet files in
-//! the run's staging area, one or more per partition, rows sorted by eventtime (then eventid) so
-//! time filters prune row groups. Rows are buffered per partition and written as few large files;
+//! the run's staging area, one or more per partition, rows sorted by service, API and time (then
+//! eventid), in small pages: a rule's filter on a service or API reads a few pages of each row
+//! group through the page index, and times stay in order within each API. Rows are buffered per partition and written as few large files;
 //! when the buffers pass the memory budget, the partitions touched longest ago are written first,
 //! which keeps memory flat however large the source is. Files are written on blocking threads
 //! while conversion goes on.
@@ -317,12 +318,16 @@ impl<'t> Writer<'t> {
     }
 }
 
+/// Rows per data page: small enough that the page index narrows a filter on one service or API
+/// to a few pages of a row group.
+const PAGE_ROWS: usize = 1024;
+
 /// Writes one sorted, zstd-compressed Parquet file and syncs it. Returns its row count.
 /// Rows are gathered in sorted order one row group at a time, so the partition is copied once,
 /// a row group at a time, rather than concatenated and then sorted.
 fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Result<u64> {
     let schema = schema::file_schema();
-    let mut order: Vec<(i64, &str, u32, u32)> =
+    let mut order: Vec<(&str, &str, i64, &str, u32, u32)> =
         Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
     for (b, batch) in batches.iter().enumerate() {
         let time = batch
@@ -333,29 +338,60 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
             .column_by_name(schema::EVENT_ID)
             .and_then(|c| c.as_string_opt::<i32>())
             .context("no eventid column")?;
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .with_context(|| format!("no {name} column"))
+        };
+        let (source, name) = (text(schema::EVENT_SOURCE)?, text(schema::EVENT_NAME)?);
+        fn at(a: &arrow::array::StringArray, r: usize) -> &str {
+            if a.is_null(r) { "" } else { a.value(r) }
+        }
         for r in 0..batch.num_rows() {
-            order.push((time.value(r), id.value(r), b as u32, r as u32));
+            order.push((
+                at(source, r),
+                at(name, r),
+                time.value(r),
+                id.value(r),
+                b as u32,
+                r as u32,
+            ));
         }
     }
     order.sort_unstable();
     let order: Vec<(usize, usize)> = order
         .iter()
-        .map(|&(_, _, b, r)| (b as usize, r as usize))
+        .map(|&(_, _, _, _, b, r)| (b as usize, r as usize))
         .collect();
     let refs: Vec<&RecordBatch> = batches.iter().collect();
     let time_idx = schema
         .index_of(schema::EVENT_TIME)
         .context("no eventtime column")?;
+    let source_idx = schema
+        .index_of(schema::EVENT_SOURCE)
+        .context("no eventsource column")?;
+    let name_idx = schema
+        .index_of(schema::EVENT_NAME)
+        .context("no eventname column")?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(config.zstd_level).context("zstd level")?,
         ))
         .set_max_row_group_row_count(Some(config.row_group_rows))
-        .set_sorting_columns(Some(vec![SortingColumn {
-            column_idx: time_idx as i32,
-            descending: false,
-            nulls_first: false,
-        }]))
+        .set_sorting_columns(Some(
+            [source_idx, name_idx, time_idx]
+                .iter()
+                .map(|&i| SortingColumn {
+                    column_idx: i as i32,
+                    descending: false,
+                    nulls_first: false,
+                })
+                .collect(),
+        ))
+        // Small pages, so a rule's filter on the service or API skips most of each row group
+        // through the page index instead of decoding it.
+        .set_data_page_row_count_limit(PAGE_ROWS)
         .set_created_by(format!("trailscope {}", env!("CARGO_PKG_VERSION")));
     // Random ids never repeat, so a dictionary only costs time; sorted times delta-encode to a
     // byte or two per row.

@@ -380,7 +380,7 @@ fn write_failure_leaves_the_lake_unchanged() {
 }
 
 #[test]
-fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
+fn written_parquet_follows_the_schema_module_and_is_sorted_by_api_and_time() {
     use arrow::array::AsArray;
     let src = tempfile::tempdir().unwrap();
     generate(src.path(), &small());
@@ -418,17 +418,27 @@ fn written_parquet_follows_the_schema_module_and_is_sorted_by_time() {
                 .all(|c| c.compression().to_string().starts_with("ZSTD"))
         }));
         let day = parts[3].trim_start_matches("day=");
-        let mut last = i64::MIN;
+        let mut last = (String::new(), String::new(), i64::MIN);
         for batch in builder.build().unwrap() {
             let batch = batch.unwrap();
             let t = batch
                 .column_by_name("eventtime")
                 .unwrap()
                 .as_primitive::<arrow::datatypes::TimestampMicrosecondType>();
+            let text = |c: &str| batch.column_by_name(c).unwrap().as_string::<i32>().clone();
+            let (source, name) = (text("eventsource"), text("eventname"));
             for i in 0..t.len() {
-                assert!(t.value(i) >= last, "{rel}: rows not sorted by eventtime");
-                last = t.value(i);
-                let d = chrono::DateTime::from_timestamp_micros(last)
+                let key = (
+                    source.value(i).to_owned(),
+                    name.value(i).to_owned(),
+                    t.value(i),
+                );
+                assert!(
+                    key >= last,
+                    "{rel}: rows not sorted by service, API and time"
+                );
+                last = key;
+                let d = chrono::DateTime::from_timestamp_micros(last.2)
                     .unwrap()
                     .format("%Y-%m-%d")
                     .to_string();
