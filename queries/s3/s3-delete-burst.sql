@@ -2,23 +2,26 @@
 -- title: Objects deleted in bulk
 -- severity: high
 -- mitre: T1485
--- description: DeleteObject and DeleteObjects calls by one identity (a role whatever its session names): at least min_calls within
---   the window (each DeleteObjects call removes up to 1,000 objects). Destruction, or the second
---   half of ransomware (copy out, then delete). An identity that deletes in bulk on more than
---   one day is a clean-up job (info).
+-- description: DeleteObject and DeleteObjects calls by one identity (a role whatever its session
+--   names): at least min_calls within the window, a DeleteObjects call counting as batch_weight
+--   calls since it removes up to 1,000 objects. Destruction, or the second half of ransomware
+--   (copy out, then delete). An identity that deletes in bulk on more than one day is a clean-up
+--   job (info).
 -- false_positives: clean-up jobs (graded info once seen on two days), bucket teardown in CI
 -- param: min_calls = 50 | delete calls within the window
 -- param: window = '10 minutes' | the window
+-- param: batch_weight = 10 | how many calls one DeleteObjects counts as
 WITH ev AS (
   SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
          useridentity.arn AS actor_arn, principal(useridentity) AS who, eventname, json_get_str(requestparameters, 'bucketName') AS bucket,
-         date_bin(INTERVAL '10 minutes' /* window */, eventtime, TIMESTAMP '2000-01-01T00:00:00') AS slot
+         date_bin(INTERVAL '10 minutes' /* window */, eventtime, TIMESTAMP '2000-01-01T00:00:00') AS slot,
+         CASE WHEN eventname = 'DeleteObjects' THEN 10 /* batch_weight */ ELSE 1 END AS weight
   FROM cloudtrail
   WHERE eventsource = 's3.amazonaws.com' AND errorcode IS NULL AND eventname IN ('DeleteObject', 'DeleteObjects')
 ),
 slots AS (
-  SELECT account, region, who, slot, count(*) AS n FROM ev GROUP BY account, region, who, slot
-  HAVING count(*) >= 50 /* min_calls */
+  SELECT account, region, who, slot, sum(weight) AS n FROM ev GROUP BY account, region, who, slot
+  HAVING sum(weight) >= 50 /* min_calls */
 ),
 habits AS (
   SELECT account, who, count(DISTINCT date_trunc('day', slot)) AS n_days FROM slots GROUP BY account, who

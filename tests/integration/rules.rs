@@ -743,7 +743,12 @@ fn cases() -> Vec<Case> {
         ),
         (
             "s3-delete-burst",
-            many(60, |i| ev("s3.amazonaws.com", "DeleteObject").data().req(json!({"bucketName": "b", "key": format!("k{i}")})).at_secs(i)),
+            {
+                // Sixty single deletes by one identity, five batch deletes (5,000 objects at most) by another.
+                let mut v = many(60, |i| ev("s3.amazonaws.com", "DeleteObject").data().req(json!({"bucketName": "b", "key": format!("k{i}")})).at_secs(i));
+                v.extend(many(5, |i| ev("s3.amazonaws.com", "DeleteObjects").data().user("mallory").req(json!({"bucketName": "c", "delete": ""})).at_secs(i)));
+                v
+            },
             // A clean-up job that deletes in bulk every day.
             {
                 let mut v = many(60, |i| ev("s3.amazonaws.com", "DeleteObject").data().req(json!({"bucketName": "b", "key": format!("k{i}")})).at_secs(i));
