@@ -6,13 +6,15 @@
 --   types (p, g, inf, trn, dl, f, vt, x, u- and hpc families, metal, 24xlarge and up): the
 --   mark of cryptomining on a stolen key. High for a fleet (at least min_count instances in one
 --   call); medium for a type the account never ran before in the lake, or a refused attempt;
---   info for a type it already runs. Also medium: an instance launched in a region where the
---   account had no activity during its learning period. When an account's data covers more than
---   the learning period, its first learning period is the baseline: the types and regions it
---   uses. Shorter lakes have no baseline, and no launch in them is called new to a region.
+--   info for a type it already runs. Also medium: an instance launched, after the learning
+--   period, in a region where the account made fewer than min_region_events other calls in the
+--   whole lake. When an account's data covers more than the learning period, its first learning
+--   period is the baseline of the types it runs; shorter lakes have no baseline, and no launch in
+--   them is called new to a region.
 -- false_positives: machine-learning teams starting a new kind of training job
 -- param: min_count = 10 | instances in one call that make a fleet
--- param: learning = '24 hours' | how much of each account's data sets its regions
+-- param: learning = '24 hours' | how much of each account's data sets its instance types
+-- param: min_region_events = 20 | calls other than launches that make a region used
 WITH launches AS (
   SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
          useridentity.arn AS actor_arn, errorcode,
@@ -26,13 +28,16 @@ spans AS (
   SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
 ),
 starts AS (
-  SELECT account, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */
-                       ELSE t0 END AS since
+  SELECT account, t0, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */
+                           ELSE t0 END AS since
   FROM spans
 ),
+-- A region in use shows other work than launches; one the attacker opens shows little else.
 used_regions AS (
-  SELECT DISTINCT c.account, c.region FROM cloudtrail c JOIN starts s ON c.account = s.account
-  WHERE c.eventtime < s.since
+  SELECT account, region FROM cloudtrail
+  WHERE NOT (eventsource = 'ec2.amazonaws.com' AND eventname = 'RunInstances')
+  GROUP BY account, region
+  HAVING count(*) >= 20 /* min_region_events */
 ),
 first_type AS (
   SELECT account, itype, min(eventtime) AS since FROM launches WHERE errorcode IS NULL GROUP BY account, itype
@@ -41,7 +46,7 @@ graded AS (
   SELECT l.*,
          regexp_like(l.itype, '^(p[0-9]|g[0-9]|inf[0-9]|trn[0-9]|dl[0-9]|f[0-9]|vt[0-9]|x[0-9]|u-|hpc)|metal|\.(24|32|48|56|96|112|224)xlarge') AS big,
          l.eventtime > ft.since OR ft.since < s.since AS known_type,
-         u.region IS NULL AND l.eventtime >= s.since AS new_region
+         u.region IS NULL AND s.since > s.t0 AND l.eventtime >= s.since AS new_region
   FROM launches l
   JOIN starts s ON l.account = s.account
   LEFT JOIN first_type ft ON l.account = ft.account AND l.itype = ft.itype
