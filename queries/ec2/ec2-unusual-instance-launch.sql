@@ -7,8 +7,8 @@
 --   mark of cryptomining on a stolen key. High for a fleet (at least min_count instances in one
 --   call); medium for a type the account never ran before in the lake, or a refused attempt;
 --   info for a type it already runs. Also medium: an instance launched, after the learning
---   period, in a region where the account made fewer than min_region_events other calls in the
---   whole lake. When an account's data covers more than the learning period, its first learning
+--   period, in a region where the account made no call during the learning period and fewer
+--   than min_region_events calls other than launches in the whole lake. When an account's data covers more than the learning period, its first learning
 --   period is the baseline of the types it runs; shorter lakes have no baseline, and no launch in
 --   them is called new to a region.
 -- false_positives: machine-learning teams starting a new kind of training job
@@ -32,12 +32,14 @@ starts AS (
                            ELSE t0 END AS since
   FROM spans
 ),
--- A region in use shows other work than launches; one the attacker opens shows little else.
+-- A region in use shows up in the learning period, or shows other work than launches; one the
+-- attacker opens shows neither.
 used_regions AS (
-  SELECT account, region FROM cloudtrail
-  WHERE NOT (eventsource = 'ec2.amazonaws.com' AND eventname = 'RunInstances')
-  GROUP BY account, region
-  HAVING count(*) >= 20 /* min_region_events */
+  SELECT c.account, c.region FROM cloudtrail c JOIN starts s ON c.account = s.account
+  GROUP BY c.account, c.region
+  HAVING min(c.eventtime) < min(s.since)
+      OR sum(CASE WHEN c.eventsource = 'ec2.amazonaws.com' AND c.eventname = 'RunInstances' THEN 0 ELSE 1 END)
+         >= 20 /* min_region_events */
 ),
 first_type AS (
   SELECT account, itype, min(eventtime) AS since FROM launches WHERE errorcode IS NULL GROUP BY account, itype
