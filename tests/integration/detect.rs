@@ -104,7 +104,7 @@ fn table_groups_by_severity_with_pack_lines() {
             "{pack}: {text}"
         );
     }
-    assert!(text.contains("21 findings from 87 rules"), "{text}");
+    assert!(text.contains("21 findings from 89 rules"), "{text}");
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn sarif_has_the_required_fields() {
     let run = &log["runs"][0];
     assert_eq!(run["tool"]["driver"]["name"], "trailscope");
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 13);
+    assert_eq!(rules.len(), 14);
     for r in rules {
         assert!(
             r["id"].is_string() && r["shortDescription"]["text"].is_string(),
@@ -260,7 +260,7 @@ fn user_packs_add_rules_and_override_built_in_ones() {
     let list = trailscope(&["packs", "list", "--packs-dir", p]);
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(
-        text.contains("custom-office-logins") && text.contains("(89 rules)"),
+        text.contains("custom-office-logins") && text.contains("(91 rules)"),
         "{text}"
     );
 

@@ -821,6 +821,24 @@ fn cases() -> Vec<Case> {
             vec![iam("AttachUserPolicy").req(json!({"userName": "ci", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}))],
         ),
         (
+            "logs-log-group-deleted",
+            vec![ev("logs.amazonaws.com", "DeleteLogGroup").req(json!({"logGroupName": "aws-cloudtrail-logs-111111111111-org"}))],
+            // A Lambda function's group (another rule's), a test stack's group; a teardown role on two days.
+            vec![
+                ev("logs.amazonaws.com", "DeleteLogGroup").req(json!({"logGroupName": "/aws/lambda/f"})),
+                ev("logs.amazonaws.com", "DeleteLogGroup").role("ci", "pr-1").req(json!({"logGroupName": "/ecs/test-stack-1"})),
+                ev("logs.amazonaws.com", "DeleteLogGroup").role("ci", "pr-2").req(json!({"logGroupName": "/ecs/test-stack-2"})).at_hour(30),
+            ],
+        ),
+        (
+            "ec2-ebs-default-encryption-disabled",
+            vec![ec2("DisableEbsEncryptionByDefault").req(json!({"DisableEbsEncryptionByDefaultRequest": ""}))],
+            vec![
+                ec2("EnableEbsEncryptionByDefault").req(json!({"EnableEbsEncryptionByDefaultRequest": ""})),
+                ec2("ModifyEbsDefaultKmsKeyId").req(json!({"ModifyEbsDefaultKmsKeyIdRequest": {"KmsKeyId": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1")}})),
+            ],
+        ),
+        (
             "iam-change-by-new-principal",
             vec![iam("AttachRolePolicy").req(json!({"roleName": "app", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}))],
             // The infrastructure pipeline, known from the learning period; reads.
