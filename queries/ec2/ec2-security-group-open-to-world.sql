@@ -5,8 +5,8 @@
 -- description: AuthorizeSecurityGroupIngress or ModifySecurityGroupRules admitting 0.0.0.0/0 or
 --   ::/0 (any prefix of length 0: AWS reads 1.2.3.4/0 as the whole internet too). Graded by the
 --   port: high when the rule reaches a way in or a data store (SSH, RDP, SMB, databases, caches,
---   search, Docker, VNC) or all ports and protocols; medium for any other port, since a web
---   server on 80 or 443 is often meant but still worth a look.
+--   search, Docker, VNC) or all ports and protocols; low for the web ports alone (80, 443: a
+--   public site is often meant); medium for any other port.
 -- false_positives: public web servers and load balancers opened on 80/443 on purpose
 WITH ev AS (
   SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
@@ -21,13 +21,14 @@ graded AS (
   SELECT *,
          regexp_like(p, '"(?i:fromPort|toPort)"\s*:\s*"?(22|23|445|1433|1521|2049|2375|2376|3306|3389|5432|5900|5984|6379|9200|11211|27017)\b')
          OR regexp_like(p, '"(?i:ipProtocol)"\s*:\s*"-1"')
-         OR (regexp_like(p, '"(?i:fromPort)"\s*:\s*"?0\b') AND regexp_like(p, '"(?i:toPort)"\s*:\s*"?65535\b')) AS sensitive
+         OR (regexp_like(p, '"(?i:fromPort)"\s*:\s*"?0\b') AND regexp_like(p, '"(?i:toPort)"\s*:\s*"?65535\b')) AS sensitive,
+         NOT regexp_like(regexp_replace(p, '"(?i:fromPort|toPort)"\s*:\s*"?(80|443)\b', '', 'g'), '"(?i:fromPort|toPort)"') AS web
   FROM ev
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
-       CASE WHEN bool_or(sensitive) THEN 'high' ELSE 'medium' END AS severity,
+       CASE WHEN bool_or(sensitive) THEN 'high' WHEN bool_and(web) THEN 'low' ELSE 'medium' END AS severity,
        concat(actor, ' opened security group ', grp, ' to the whole internet',
               CASE WHEN bool_or(sensitive) THEN ' on a sensitive port, or on all ports' ELSE '' END) AS summary
 FROM graded

@@ -5,8 +5,8 @@
 -- description: RunInstances (refused attempts included) of accelerated or very large instance
 --   types (p, g, inf, trn, dl, f, vt, x, u- and hpc families, metal, 24xlarge and up): the
 --   mark of cryptomining on a stolen key. High for a fleet (at least min_count instances in one
---   call); medium for a type the account never ran before in the lake, or a refused attempt;
---   info for a type it already runs. Also medium: an instance launched, after the learning
+--   call) of a type the account never ran before in the lake, or a refused fleet; medium for a
+--   single launch of such a type, or a refused attempt; info for a type it already runs. Also medium: an instance launched, after the learning
 --   period, in a region where the account made no call during the learning period and fewer
 --   than min_region_events calls other than launches in the whole lake. When an account's data covers more than the learning period, its first learning
 --   period is the baseline of the types it runs; shorter lakes have no baseline, and no launch in
@@ -55,7 +55,7 @@ graded AS (
   LEFT JOIN used_regions u ON l.account = u.account AND l.region = u.region
 ),
 flagged AS (
-  SELECT *, CASE WHEN big AND n >= 10 /* min_count */ THEN 'high'
+  SELECT *, CASE WHEN big AND n >= 10 /* min_count */ AND (errorcode IS NOT NULL OR NOT coalesce(known_type, false)) THEN 'high'
                  WHEN big AND (errorcode IS NOT NULL OR NOT coalesce(known_type, false)) THEN 'medium'
                  WHEN new_region THEN 'medium'
                  WHEN big THEN 'info' END AS severity

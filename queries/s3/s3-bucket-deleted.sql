@@ -2,8 +2,8 @@
 -- title: S3 bucket deleted
 -- severity: medium
 -- mitre: T1485
--- description: DeleteBucket. Medium when a person's key (IAM user, root, console or SSO
---   session) deletes a bucket, or anyone deletes at least min_buckets within a day; info for
+-- description: DeleteBucket. Medium when anyone deletes at least min_buckets within a day; low
+--   when a person's key (IAM user, root, console or SSO session) deletes fewer; info for fewer
 --   deletions by a role (stacks being torn down). Refused attempts are not listed here.
 -- false_positives: test stacks torn down by pipelines (graded info)
 -- param: min_buckets = 3 | buckets deleted by one identity within a day
@@ -19,7 +19,7 @@ WITH ev AS (
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
-       CASE WHEN bool_or(person) OR count(DISTINCT bucket) >= 3 /* min_buckets */ THEN 'medium' ELSE 'info' END AS severity,
+       CASE WHEN count(DISTINCT bucket) >= 3 /* min_buckets */ THEN 'medium' WHEN bool_or(person) THEN 'low' ELSE 'info' END AS severity,
        concat(actor, ' deleted ', count(DISTINCT bucket), ' bucket(s): ', array_to_string(array_agg(DISTINCT bucket), ', ')) AS summary
 FROM ev
 GROUP BY account, region, actor, day

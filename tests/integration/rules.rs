@@ -681,6 +681,9 @@ fn cases() -> Vec<Case> {
                 ec2("RunInstances").role("ci", "s1").req(json!({"instanceType": "t3.micro", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 2}]}})),
                 ec2("RunInstances").role("ml", "s1").req(json!({"instanceType": "g5.xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}})),
                 ec2("RunInstances").role("ml", "s2").req(json!({"instanceType": "g5.xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 1, "maxCount": 1}]}})).at_hour(30),
+                // A batch cluster that launches a fleet of a type it already runs.
+                ec2("RunInstances").role("batch", "b1").req(json!({"instanceType": "c5.24xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 10, "maxCount": 20}]}})).at_hour(1),
+                ec2("RunInstances").role("batch", "b2").req(json!({"instanceType": "c5.24xlarge", "instancesSet": {"items": [{"imageId": "ami-1", "minCount": 10, "maxCount": 20}]}})).at_hour(31),
             ],
         ),
         (
@@ -704,6 +707,10 @@ fn cases() -> Vec<Case> {
                 sts("GetCallerIdentity").role("web-instance-role", "i-0abc").set("sourceIPAddress", json!("203.0.113.50")),
                 sts("GetCallerIdentity").role("web-instance-role", "i-0abc").set("sourceIPAddress", json!("10.1.2.3")),
                 ec2("DescribeInstances").at_secs(-60),
+                // A NAT address that several instances and a person's tools share.
+                sts("GetCallerIdentity").role("web-instance-role", "i-0def").set("sourceIPAddress", json!("203.0.113.77")),
+                sts("GetCallerIdentity").role("web-instance-role", "i-0aaa").set("sourceIPAddress", json!("203.0.113.77")),
+                ec2("DescribeInstances").user("bob").set("sourceIPAddress", json!("203.0.113.77")),
             ],
         ),
         // ---- ssm
@@ -732,14 +739,29 @@ fn cases() -> Vec<Case> {
         ),
         (
             "bedrock-invoke-unusual",
-            many(100, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("app", "s").req(json!({"modelId": "m"})).at_secs(i)),
-            many(20, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("app", "s").req(json!({"modelId": "m"})).at_min(i * 5)),
+            // A burst in a lake ten hours long.
+            {
+                let mut v = many(100, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("app", "s").req(json!({"modelId": "m"})).at_secs(i));
+                v.push(ec2("DescribeInstances").at_hour(10));
+                v
+            },
+            // A few calls; an application that always calls this much.
+            {
+                let mut v = many(20, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("app", "s").req(json!({"modelId": "m"})).at_min(i * 5));
+                v.extend(many(600, |i| ev("bedrock.amazonaws.com", "InvokeModel").role("chatbot", "c").req(json!({"modelId": "m"})).at_secs(i * 6)));
+                v
+            },
         ),
         // ---- s3
         (
             "s3-objects-encrypted-by-outsider-key",
             vec![ev("s3.amazonaws.com", "CopyObject").data().req(json!({"bucketName": "b", "key": "k", "x-amz-server-side-encryption-customer-algorithm": "AES256"}))],
-            vec![ev("s3.amazonaws.com", "PutObject").data().req(json!({"bucketName": "b", "key": "k", "x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1")}))],
+            // The account's own KMS key; an application built on SSE-C, writing every day.
+            vec![
+                ev("s3.amazonaws.com", "PutObject").data().req(json!({"bucketName": "b", "key": "k", "x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/1")})),
+                ev("s3.amazonaws.com", "PutObject").data().role("vault", "w1").req(json!({"bucketName": "v", "key": "a", "x-amz-server-side-encryption-customer-algorithm": "AES256"})),
+                ev("s3.amazonaws.com", "PutObject").data().role("vault", "w2").req(json!({"bucketName": "v", "key": "b", "x-amz-server-side-encryption-customer-algorithm": "AES256"})).at_hour(30),
+            ],
         ),
         (
             "s3-delete-burst",
@@ -782,7 +804,12 @@ fn cases() -> Vec<Case> {
         (
             "network-logging-deleted",
             vec![ec2("DeleteFlowLogs").req(json!({"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-1", "tag": 1}}})), ev("route53resolver.amazonaws.com", "DeleteResolverQueryLogConfig").req(json!({"resolverQueryLogConfigId": "rqlc-1"}))],
-            vec![ec2("CreateFlowLogs").req(json!({"CreateFlowLogsRequest": {"ResourceId": "vpc-1"}}))],
+            // Creating them; an ephemeral-environment pipeline tearing down on two days.
+            vec![
+                ec2("CreateFlowLogs").req(json!({"CreateFlowLogsRequest": {"ResourceId": "vpc-1"}})),
+                ec2("DeleteFlowLogs").role("envs", "pr-1").req(json!({"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-1"}}})),
+                ec2("DeleteFlowLogs").role("envs", "pr-2").req(json!({"DeleteFlowLogsRequest": {"FlowLogId": {"content": "fl-2"}}})).at_hour(30),
+            ],
         ),
         (
             "cloudtrail-trail-in-unused-region",
