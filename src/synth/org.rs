@@ -145,6 +145,7 @@ struct Call<'a> {
     response: Option<serde_json::Value>,
     read_only: bool,
     data: bool,
+    event_type: &'a str,
 }
 
 /// An S3 data event.
@@ -159,6 +160,11 @@ fn call<'a>(source: &'a str, name: &'a str, request: serde_json::Value) -> Call<
     let read_only = ["Get", "List", "Describe", "Head", "Lookup", "Search"]
         .iter()
         .any(|p| name.starts_with(p));
+    // Sign-ins are CloudTrail's own event type (and carry no request id).
+    let event_type = match source {
+        "signin.amazonaws.com" => "AwsConsoleSignIn",
+        _ => "AwsApiCall",
+    };
     Call {
         source,
         name,
@@ -166,6 +172,7 @@ fn call<'a>(source: &'a str, name: &'a str, request: serde_json::Value) -> Call<
         response: None,
         read_only,
         data: false,
+        event_type,
     }
 }
 
@@ -230,7 +237,7 @@ impl Writer<'_> {
                 additional,
                 error: None,
                 read_only: Some(c.read_only),
-                event_type: "AwsApiCall",
+                event_type: c.event_type,
                 management: !c.data,
                 category: if c.data { "Data" } else { "Management" },
                 resources: Vec::new(),
@@ -568,15 +575,7 @@ impl Writer<'_> {
                 json!({"target": self.instance(i)}),
             ));
         }
-        let before = self.out.len();
         self.emit(t, &who, &ip, CONSOLE, calls);
-        // The sign-in event carries its own type.
-        if let Some((_, s)) = self.out.get_mut(before) {
-            *s = s.replace(
-                "\"eventType\":\"AwsApiCall\"",
-                "\"eventType\":\"AwsConsoleSignIn\"",
-            );
-        }
     }
 
     fn ml_training(&mut self, t: i64) {
