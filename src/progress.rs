@@ -101,6 +101,37 @@ impl Write for Inert<'_> {
     }
 }
 
+/// Standard output for a command's results. When it is a terminal, everything is made
+/// [`inert`] (line breaks aside), so that machine formats printed to a screen (CSV, JSON lines,
+/// raw SQL results) cannot drive it either; a pipe or a file gets the bytes as they are.
+pub fn stdout() -> Stdout {
+    let out = std::io::stdout();
+    Stdout {
+        inert: out.is_terminal(),
+        out: out.lock(),
+    }
+}
+
+/// See [`stdout`].
+pub struct Stdout {
+    out: std::io::StdoutLock<'static>,
+    inert: bool,
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.inert {
+            Inert(&mut self.out).write(buf)
+        } else {
+            self.out.write(buf)
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
 /// [`inert`] for a message of several lines: its line breaks stay.
 fn inert_lines(text: &str) -> String {
     text.split('\n')

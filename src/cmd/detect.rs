@@ -217,7 +217,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
             crate::progress::eprint_line(&format!("{n} findings written to {}", path.display()));
         }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = crate::progress::stdout();
             report::write(&mut out, &outcomes, format, took, args.show_suppressed)?;
             out.flush()?;
         }

@@ -65,7 +65,7 @@ pub enum PacksCommand {
 
 /// Runs `trailscope packs`.
 pub fn run(args: PacksArgs) -> Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::progress::stdout();
     match args.command {
         PacksCommand::List {
             packs,

@@ -118,7 +118,7 @@ pub fn run(args: SqlArgs) -> Result<ExitCode> {
             let rules = args.packs.catalogue()?;
             return repl::run(&ctx, &rules, sink, terminal).await;
         }
-        exec::run_sql(&ctx, &sql, &sink, &mut std::io::stdout().lock()).await
+        exec::run_sql(&ctx, &sql, &sink, &mut crate::progress::stdout()).await
     });
     // A query cancelled with Ctrl-C may still be inside a long computation that only notices at
     // its next yield; leaving must not wait for it.

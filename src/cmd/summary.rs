@@ -54,7 +54,7 @@ pub fn run(args: SummaryArgs) -> Result<ExitCode> {
     if all.is_empty() {
         crate::progress::eprint_line("no actor in the lake matches");
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::progress::stdout();
     write_summaries(&mut out, &all, args.common.format)?;
     out.flush()?;
     Ok(ExitCode::from(if failed { EXIT_ERROR } else { EXIT_OK }))

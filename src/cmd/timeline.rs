@@ -76,7 +76,7 @@ pub fn run(args: TimelineArgs) -> Result<ExitCode> {
             "no event in the lake matches; check the value and --since/--until",
         );
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::progress::stdout();
     write_timeline(&mut out, &lines, args.common.format)?;
     out.flush()?;
     Ok(ExitCode::from(if failed { EXIT_ERROR } else { EXIT_OK }))

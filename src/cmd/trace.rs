@@ -67,7 +67,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
         let lake = resolve(args.source.as_deref(), &args.lake.dir, &args.aws).await?;
         let ctx = open_session(&lake, Scope::default(), args.memory.bytes()).await?;
         let traced = traces(&ctx, &args.what).await?;
-        write_traces(&mut std::io::stdout().lock(), &traced, args.format)?;
+        write_traces(&mut crate::progress::stdout(), &traced, args.format)?;
         anyhow::Ok(!traced.is_empty())
     })?;
     if !found {

@@ -228,7 +228,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         gathered.bytes_read
     );
 
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::progress::stdout();
     match args.format {
         Format::Csv | Format::CsvRaw | Format::Ndjson => {
             write_records(&mut out, &verdict_rows(&report), args.format)
