@@ -14,6 +14,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::detect::{self, Finding, Overrides, Severity};
 use crate::ingest;
+use crate::lake::delta::AsOf;
 use crate::query::output::Format;
 use crate::query::session::{self, Scope};
 use crate::source::s3::S3Options;
@@ -48,6 +49,23 @@ pub struct LakeInput {
 
     #[command(flatten)]
     pub memory: MemoryArg,
+
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+/// `--as-of`, shared by every command that reads a lake's events.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AsOfArg {
+    /// Read the lake as it was at VERSION (a table version from `trailscope lake info`), at a
+    /// TIME (the last version committed by then: YYYY-MM-DD, an RFC 3339 time, or a span back
+    /// such as 2h), or right after ingest RUN: a report reproduced exactly, whatever arrived later.
+    #[arg(long = "as-of", value_parser = parse_as_of, value_name = "VERSION|TIME|RUN")]
+    pub as_of: Option<AsOf>,
+}
+
+fn parse_as_of(s: &str) -> Result<AsOf, String> {
+    AsOf::parse(s).map_err(|e| format!("{e:#}"))
 }
 
 /// `--memory-limit`, shared by every command that queries.
@@ -74,9 +92,10 @@ impl LakeInput {
         resolve(self.source.as_deref(), &self.lake.dir, &self.aws).await
     }
 
-    /// The lake and a session over it, narrowed to `scope`.
-    pub async fn open(&self, scope: Scope) -> Result<(PathBuf, SessionContext)> {
+    /// The lake and a session over it, narrowed to `scope`, at `--as-of`'s version.
+    pub async fn open(&self, mut scope: Scope) -> Result<(PathBuf, SessionContext)> {
         let lake = self.lake().await?;
+        scope.as_of = scope.as_of.or_else(|| self.as_of.as_of.clone());
         let ctx = open_session(&lake, scope, self.memory.bytes()).await?;
         Ok((lake, ctx))
     }
@@ -117,6 +136,7 @@ impl PeriodArgs {
         Scope {
             since: self.since,
             until: self.until,
+            as_of: None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The command line: global options and one module per subcommand (`ingest`, `sql`, `detect`,
-//! `packs`, `trace`, `timeline`, `summary`, `verify`).
+//! `packs`, `trace`, `timeline`, `summary`, `verify`, `lake`).
 //!
 //! Each subcommand module owns its argument struct and a `run` that returns the process exit
 //! status; [`args`] holds the argument groups they share (the lake or raw source, AWS access,
@@ -8,6 +8,7 @@
 pub mod args;
 pub mod detect;
 pub mod ingest;
+pub mod lake;
 pub mod packs;
 pub mod sql;
 pub mod summary;
@@ -64,6 +65,8 @@ pub enum Command {
     Summary(summary::SummaryArgs),
     /// Verify CloudTrail's signed digests: prove the logs are what AWS delivered, name the gaps.
     Verify(verify::VerifyArgs),
+    /// The lake's Delta table: info, optimize (compaction), vacuum, convert, ddl for Athena.
+    Lake(lake::LakeArgs),
 }
 
 /// The async runtime a command runs its work on.
@@ -86,5 +89,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Timeline(args) => timeline::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Lake(args) => lake::run(args),
     }
 }

@@ -58,6 +58,9 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub memory: MemoryArg,
+
+    #[command(flatten)]
+    pub as_of: super::args::AsOfArg,
 }
 
 /// Runs `trailscope trace`.
@@ -65,7 +68,15 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
     let runtime = super::runtime()?;
     let found = runtime.block_on(async {
         let lake = resolve(args.source.as_deref(), &args.lake.dir, &args.aws).await?;
-        let ctx = open_session(&lake, Scope::default(), args.memory.bytes()).await?;
+        let ctx = open_session(
+            &lake,
+            Scope {
+                as_of: args.as_of.as_of.clone(),
+                ..Scope::default()
+            },
+            args.memory.bytes(),
+        )
+        .await?;
         let traced = traces(&ctx, &args.what).await?;
         write_traces(&mut crate::progress::stdout(), &traced, args.format)?;
         anyhow::Ok(!traced.is_empty())

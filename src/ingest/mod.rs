@@ -113,6 +113,10 @@ pub struct Report {
     pub failures: Vec<Failure>,
     /// Parquet files written.
     pub files_written: usize,
+    /// The table version after the run: its commit, or the automatic compaction that followed.
+    pub version: u64,
+    /// What the lake holds after the run, per account and region.
+    pub lake: Vec<crate::lake::summary::Slice>,
     /// Digest files kept beside the lake by this run (`--keep-digests`).
     pub digests_kept: usize,
 }
@@ -132,7 +136,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
     if specs.iter().filter(|s| **s == SourceSpec::Stdin).count() > 1 {
         bail!("- (stdin) can be given only once");
     }
-    let lake = Lake::open(&opts.lake)?;
+    let mut lake = Lake::open(&opts.lake).await?;
     let seen = manifest::load_seen(lake.root())?;
 
     let mut s3: HashMap<String, S3Source> = HashMap::new();
@@ -208,7 +212,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
     let txn = lake.begin(&run_id)?;
     let s3 = Arc::new(s3);
     let result = convert_and_write(opts, &lake, &txn, &run_id, to_read, &s3, &mut ledger).await;
-    let (entries, failures, files_written) = match result {
+    let (entries, failures, files) = match result {
         Ok(r) => r,
         Err(e) => {
             txn.abort();
@@ -236,21 +240,65 @@ pub async fn run(opts: &Options) -> Result<Report> {
         sources: opts.sources.clone(),
         ledger: ledger.clone(),
     };
-    let committed = manifest::stage(&txn, &run, &entries).and_then(|_| {
-        crate::lake::failpoint("staged");
-        txn.commit()
-    });
-    if let Err(e) = committed {
+    let files_written = files.len();
+    let ledger_json = serde_json::to_value(&ledger).context("recording the run's ledger")?;
+    if let Err(e) = manifest::stage(&txn, &run, &entries) {
+        txn.abort();
         return Err(e.context(format!(
-            "committing the run to {}; run the same ingest again to complete it",
+            "staging the run's manifest in {}; nothing was committed",
             opts.lake.display()
         )));
     }
+    crate::lake::failpoint("staged");
+    let version = match txn.commit(lake.table(), &files, ledger_json).await {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(e.context(format!(
+                "committing the run to {}; run the same ingest again to complete it",
+                opts.lake.display()
+            )));
+        }
+    };
+    // Automatic compaction of the partitions this run wrote to, past the documented threshold
+    // (`maintain::Policy`). The run is committed already: a failure here is only a warning.
+    let touched: std::collections::BTreeSet<_> = files
+        .iter()
+        .filter_map(|f| {
+            f.relative
+                .split_once('/')
+                .and_then(|(_, rel)| crate::lake::delta::partition_of(rel))
+        })
+        .collect();
+    lake.reload().await?;
+    let mut version = version;
+    if !touched.is_empty() {
+        let policy = crate::lake::maintain::Policy::default();
+        match crate::lake::maintain::compact(&mut lake, policy, &|k| touched.contains(k)).await {
+            Ok(c) => {
+                if let Some(v) = c.version {
+                    log::info!(
+                        "compacted {} partitions ({} small files into {}); version {v}",
+                        c.partitions,
+                        c.files_removed,
+                        c.files_added
+                    );
+                    version = v;
+                }
+            }
+            Err(e) => log::warn!(
+                "the run is committed, but compacting its partitions failed: {e:#}; \
+                 `trailscope lake optimize` tries again"
+            ),
+        }
+    }
+    let slices = crate::lake::summary::summarize(&crate::lake::delta::files(lake.table())?);
     Ok(Report {
         run_id,
         ledger,
         failures,
         files_written,
+        version,
+        lake: slices,
         digests_kept,
     })
 }
@@ -294,7 +342,11 @@ async fn keep_digests(
     Ok(kept)
 }
 
-type Converted = (Vec<Entry>, Vec<Failure>, usize);
+type Converted = (
+    Vec<Entry>,
+    Vec<Failure>,
+    Vec<crate::lake::writer::WrittenFile>,
+);
 
 async fn convert_and_write(
     opts: &Options,
@@ -308,7 +360,7 @@ async fn convert_and_write(
     let total_bytes: u64 = to_read.iter().filter_map(|o| o.size).sum();
     let total_objects = to_read.len();
     let bar = progress::reading(total_bytes);
-    let mut writer = Writer::new(txn, lake.root(), opts.writer.clone());
+    let mut writer = Writer::new(txn, lake.files_by_partition()?, opts.writer.clone());
     let mut quarantine = Quarantine::new(txn, run_id);
     let mut entries = Vec::new();
     let mut failures = Vec::new();
@@ -469,7 +521,7 @@ async fn convert_and_write(
     );
     let files = writer.finish().await?;
     quarantine.finish()?;
-    Ok((entries, failures, files.len()))
+    Ok((entries, failures, files))
 }
 
 /// Quarantines rows whose eventID is stored with other content, each as its record's JSON

@@ -10,13 +10,13 @@ use std::path::Path;
 use anyhow::Result;
 
 use super::Report;
-use crate::lake::{quarantine, summary};
+use crate::lake::quarantine;
 use crate::progress::inert;
 
 /// Writes the ledger, the failures and the lake summary.
 pub fn write_report(out: &mut dyn Write, r: &Report, lake: &Path) -> Result<()> {
     write_ledger(out, r, lake)?;
-    write_lake_summary(out, lake)
+    write_lake_summary(out, r, lake)
 }
 
 /// Writes the ledger, the files written, and the failed objects and quarantined records.
@@ -59,9 +59,9 @@ pub fn write_ledger(out: &mut dyn Write, r: &Report, lake: &Path) -> Result<()> 
 }
 
 /// Writes what the lake holds per account and region.
-fn write_lake_summary(out: &mut dyn Write, lake: &Path) -> Result<()> {
-    let slices = summary::summarize(lake)?;
-    writeln!(out, "\nlake {}:", lake.display())?;
+fn write_lake_summary(out: &mut dyn Write, r: &Report, lake: &Path) -> Result<()> {
+    let slices = &r.lake;
+    writeln!(out, "\nlake {} (version {}):", lake.display(), r.version)?;
     if slices.is_empty() {
         writeln!(out, "  (empty)")?;
         return Ok(());
@@ -84,7 +84,7 @@ fn write_lake_summary(out: &mut dyn Write, lake: &Path) -> Result<()> {
         "account", "region", "first day", "last day", "days", "events"
     )?;
     let mut total = 0;
-    for s in &slices {
+    for s in slices {
         total += s.events;
         writeln!(
             out,
@@ -100,7 +100,7 @@ fn write_lake_summary(out: &mut dyn Write, lake: &Path) -> Result<()> {
     )?;
     writeln!(
         out,
-        "\nThe lake is plain hive-partitioned Parquet: any engine reads it, for example\n  duckdb -c \"SELECT eventname, count(*) FROM read_parquet('{}/cloudtrail/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC\"",
+        "\nThe table is a Delta Lake table: any engine that reads Delta reads it, for example\n  duckdb -c \"SELECT eventname, count(*) FROM delta_scan('{}/cloudtrail') GROUP BY 1 ORDER BY 2 DESC\"",
         lake.display()
     )?;
     Ok(())

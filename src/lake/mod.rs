@@ -1,6 +1,7 @@
 //! Lake step: the on-disk layout, the writer lock, and atomic commits.
 //!
 //! ```text
+//! <lake>/cloudtrail/_delta_log/…               the Delta log: which files are the table
 //! <lake>/cloudtrail/account=<id>/region=<r>/day=<YYYY-MM-DD>/<uuid>.parquet
 //! <lake>/_trailscope/manifest/<run>.jsonl      one row per source object read
 //! <lake>/_trailscope/runs/<run>.json           each run's ledger
@@ -10,46 +11,62 @@
 //! <lake>/_trailscope/staging/<run>/…           a run's files before they are committed
 //! ```
 //!
-//! A run writes everything under its staging directory, in the same relative layout as the lake.
-//! Committing writes a `COMMITTED` marker and then renames each staged file into place; opening a
-//! lake finishes any committed run that was cut short and deletes any uncommitted one. So a run
-//! killed at any point leaves either nothing or everything, and the lake is never seen half
-//! written by a reader that ignores `_trailscope/`.
+//! The `cloudtrail` table is a Delta Lake table ([`delta`]). A run writes everything under its
+//! staging directory, in the same relative layout as the lake. Committing moves the run's Parquet
+//! files into the table's directory (where no reader of the Delta log sees them yet), then makes
+//! the one Delta commit that adds them all, carrying the run id and its ledger, then moves the
+//! run's manifest and quarantine into `_trailscope/`. The Delta commit is the moment the run
+//! happens: opening a lake finishes the bookkeeping of a run the log holds and deletes every file
+//! of a run it does not. So a run killed at any point leaves either nothing or everything, for
+//! trailscope and for any other engine that reads the table as Delta.
+//!
+//! A lake written before the table was a Delta table (plain hive-partitioned Parquet) is
+//! converted on first open: its files are added, unchanged, in the table's first commit, after
+//! their row counts are checked against the new log.
 //!
 //! This module does not build Parquet files ([`writer`]) or decide what goes in them.
 
+pub mod delta;
 pub mod digests;
 pub mod ledger;
+pub mod maintain;
 pub mod manifest;
 pub mod partition;
 pub mod quarantine;
+pub mod snapshot;
 pub mod summary;
 pub mod writer;
 
+use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use deltalake::DeltaTable;
 
 use crate::schema::TABLE_DIR;
 
 /// The directory of trailscope's own bookkeeping inside a lake.
 pub const META_DIR: &str = "_trailscope";
 const STAGING_DIR: &str = "staging";
+/// Marker of a run committed by the format before Delta (files moved, no log): finished as it was.
 const COMMIT_MARKER: &str = "COMMITTED";
+/// A run's list of the data files it moved into the table before its Delta commit.
+const MOVED_LIST: &str = "moved-data-files";
 const TREE_DIR: &str = "tree";
 
 /// A lake opened for writing. Holds an exclusive lock until dropped.
 pub struct Lake {
     root: PathBuf,
+    table: DeltaTable,
     _lock: File,
 }
 
 impl Lake {
-    /// Opens (creating if needed) the lake at `root`, takes the writer lock, and repairs what an
-    /// interrupted run left behind.
-    pub fn open(root: &Path) -> Result<Lake> {
+    /// Opens (creating if needed) the lake at `root`, takes the writer lock, converts a lake of
+    /// the earlier format, and repairs what an interrupted run left behind.
+    pub async fn open(root: &Path) -> Result<Lake> {
         let meta = root.join(META_DIR);
         fs::create_dir_all(&meta)
             .with_context(|| format!("creating the lake directory {}", meta.display()))?;
@@ -70,17 +87,51 @@ impl Lake {
                 return Err(e).with_context(|| format!("locking {}", lock_path.display()));
             }
         }
-        let lake = Lake {
+        // Runs of the earlier format that were committed but not finished complete first, so
+        // that a conversion sees all of them.
+        finish_marked_runs(root)?;
+        let table = match delta::load(root, None).await? {
+            Some(t) => t,
+            None => convert(root).await?,
+        };
+        let mut lake = Lake {
             root: root.to_path_buf(),
+            table,
             _lock: lock,
         };
-        lake.recover()?;
+        lake.recover().await?;
         Ok(lake)
     }
 
     /// The lake's root directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The table at the version the lake was opened at (or last reloaded).
+    pub fn table(&self) -> &DeltaTable {
+        &self.table
+    }
+
+    /// Reads the table's latest version again, after a commit.
+    pub async fn reload(&mut self) -> Result<()> {
+        self.table = delta::load(&self.root, None)
+            .await?
+            .context("the lake's table vanished")?;
+        Ok(())
+    }
+
+    /// The table's data files, grouped by partition directory (relative to the lake root), as
+    /// absolute paths: what de-duplication reads.
+    pub fn files_by_partition(&self) -> Result<HashMap<String, Vec<PathBuf>>> {
+        let table_dir = self.root.join(TABLE_DIR);
+        let mut out: HashMap<String, Vec<PathBuf>> = HashMap::new();
+        for f in delta::files(&self.table)? {
+            out.entry(partition_dir(&f.partition))
+                .or_default()
+                .push(table_dir.join(&f.path));
+        }
+        Ok(out)
     }
 
     /// Starts a run: a fresh staging directory.
@@ -91,24 +142,35 @@ impl Lake {
         Ok(Txn {
             root: self.root.clone(),
             dir,
+            run_id: run_id.to_owned(),
         })
     }
 
-    /// Finishes committed runs that were interrupted and removes uncommitted ones.
-    fn recover(&self) -> Result<()> {
+    /// Finishes the bookkeeping of runs the Delta log holds and removes every file of runs it
+    /// does not.
+    async fn recover(&mut self) -> Result<()> {
         let staging = self.root.join(META_DIR).join(STAGING_DIR);
-        for dir in list_dir(&staging)? {
-            if dir.join(COMMIT_MARKER).exists() {
+        let dirs = list_dir(&staging)?;
+        if dirs.is_empty() {
+            return Ok(());
+        }
+        let committed: BTreeSet<String> = delta::committed_runs(&self.table).await?;
+        for dir in dirs {
+            let run = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            if committed.contains(&run) {
                 log::warn!(
-                    "finishing the commit of an interrupted run ({})",
-                    dir.display()
+                    "finishing the bookkeeping of run {run}, which committed before it was interrupted"
                 );
                 roll_forward(&self.root, &dir, &mut Vec::new())?;
             } else {
                 log::info!(
-                    "removing the uncommitted files of an interrupted run ({})",
-                    dir.display()
+                    "removing the files of run {run}, which was interrupted before it committed"
                 );
+                remove_moved(&self.root, &dir)?;
             }
             fs::remove_dir_all(&dir)
                 .with_context(|| format!("removing the staging directory {}", dir.display()))?;
@@ -117,10 +179,123 @@ impl Lake {
     }
 }
 
+/// Finishes runs of the format before Delta that wrote their commit marker but were cut short.
+fn finish_marked_runs(root: &Path) -> Result<()> {
+    if delta::exists(root) {
+        return Ok(());
+    }
+    for dir in list_dir(&root.join(META_DIR).join(STAGING_DIR))? {
+        if dir.join(COMMIT_MARKER).exists() {
+            log::warn!(
+                "finishing the commit of an interrupted run ({})",
+                dir.display()
+            );
+            roll_forward(&root.to_path_buf(), &dir, &mut Vec::new())?;
+            fs::remove_dir_all(&dir)
+                .with_context(|| format!("removing the staging directory {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the lake's table a Delta table: an empty one for a new lake, or one whose first commit
+/// adds, unchanged, every Parquet file a lake of the earlier format holds.
+async fn convert(root: &Path) -> Result<DeltaTable> {
+    let table_dir = root.join(TABLE_DIR);
+    let mut found = Vec::new();
+    let mut stack = vec![table_dir.clone()];
+    while let Some(d) = stack.pop() {
+        for p in list_dir(&d)? {
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "parquet") {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    let mut files = Vec::new();
+    let mut rows_before = 0u64;
+    for p in &found {
+        let rel = p
+            .strip_prefix(&table_dir)
+            .context("a table file outside the table")?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let Some(partition) = delta::partition_of(&rel) else {
+            log::warn!(
+                "{} is not in a partition directory; it stays out of the table",
+                p.display()
+            );
+            continue;
+        };
+        let f = File::open(p).with_context(|| format!("opening {}", p.display()))?;
+        let size = f
+            .metadata()
+            .with_context(|| format!("reading {}", p.display()))?
+            .len();
+        let reader = parquet::file::reader::SerializedFileReader::new(f)
+            .with_context(|| format!("reading the Parquet footer of {}", p.display()))?;
+        let rows = parquet::file::reader::FileReader::metadata(&reader)
+            .file_metadata()
+            .num_rows() as u64;
+        rows_before += rows;
+        files.push(delta::NewFile {
+            path: rel,
+            partition,
+            size,
+            rows,
+            time_range: None,
+        });
+    }
+    let runs: Vec<String> = manifest::read_runs(root)?
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    let mut info = HashMap::new();
+    info.insert(
+        delta::KIND_KEY.to_owned(),
+        serde_json::json!(if files.is_empty() {
+            "create"
+        } else {
+            "convert"
+        }),
+    );
+    if !runs.is_empty() {
+        info.insert(
+            delta::CONVERTED_RUNS_KEY.to_owned(),
+            serde_json::json!(runs),
+        );
+    }
+    if !files.is_empty() {
+        log::warn!(
+            "converting the lake {} to a Delta table: {} files, {rows_before} events, none rewritten",
+            root.display(),
+            files.len()
+        );
+    }
+    let table = delta::create(root, &files, info).await?;
+    let after = delta::files(&table)?;
+    let rows_after: u64 = after.iter().filter_map(|f| f.rows).sum();
+    if after.len() != files.len() || rows_after != rows_before {
+        bail!(
+            "converting {} to a Delta table: the new log lists {} files and {rows_after} events, \
+             the directory held {} files and {rows_before}; the files are untouched, remove \
+             {}/_delta_log to try again",
+            root.display(),
+            after.len(),
+            files.len(),
+            table_dir.display()
+        );
+    }
+    Ok(table)
+}
+
 /// One run's staged files. Dropping it without [`Txn::commit`] leaves the lake as it was.
 pub struct Txn {
     root: PathBuf,
     dir: PathBuf,
+    run_id: String,
 }
 
 impl Txn {
@@ -139,31 +314,78 @@ impl Txn {
         self.root.join(relative)
     }
 
-    /// Makes the run's files part of the lake, all or nothing.
-    pub fn commit(self) -> Result<()> {
-        let marker = self.dir.join(COMMIT_MARKER);
-        let mut f = File::create(&marker)
-            .with_context(|| format!("writing the commit marker {}", marker.display()))?;
-        f.write_all(b"committed\n")
-            .and_then(|_| f.sync_all())
-            .with_context(|| format!("writing the commit marker {}", marker.display()))?;
-        sync_dir(&self.dir);
-        failpoint("committing");
-        let mut moved = Vec::new();
-        if let Err(e) = roll_forward(&self.root, &self.dir, &mut moved) {
-            // A failed move (not a crash) must not leave part of the run where other engines
-            // read: the files already moved go back, and the run is discarded as uncommitted.
-            return Err(match roll_back(&marker, &moved) {
-                Ok(()) => e.context("committing the run failed; the lake is as it was"),
-                Err(undo) => e.context(format!(
-                    "committing the run failed, and undoing it failed too ({undo:#}); the lake \
-                     holds part of the run until the next trailscope command finishes it"
-                )),
+    /// Makes the run part of the lake, all or nothing: moves its data files into the table's
+    /// directory, adds them to the table in one Delta commit (carrying the run id and `ledger`),
+    /// then moves its bookkeeping into place. Returns the table version it made.
+    pub async fn commit(
+        self,
+        table: &DeltaTable,
+        files: &[writer::WrittenFile],
+        ledger: serde_json::Value,
+    ) -> Result<u64> {
+        let table_prefix = format!("{TABLE_DIR}/");
+        let mut new_files = Vec::with_capacity(files.len());
+        let mut list = String::new();
+        for f in files {
+            let rel = f
+                .relative
+                .strip_prefix(&table_prefix)
+                .with_context(|| format!("{} is not a table file", f.relative))?;
+            let partition = delta::partition_of(rel)
+                .with_context(|| format!("{} is not in a partition directory", f.relative))?;
+            let staged = self.dir.join(TREE_DIR).join(&f.relative);
+            let size = fs::metadata(&staged)
+                .with_context(|| format!("reading {}", staged.display()))?
+                .len();
+            new_files.push(delta::NewFile {
+                path: rel.to_owned(),
+                partition,
+                size,
+                rows: f.rows,
+                time_range: f.time_range,
             });
+            list.push_str(&f.relative);
+            list.push('\n');
         }
+        // Recovery removes exactly these if the run never reaches its Delta commit.
+        write_synced(&self.dir.join(MOVED_LIST), list.as_bytes())?;
+        sync_dir(&self.dir);
+        let mut moved = Vec::new();
+        let tree = self.dir.join(TREE_DIR);
+        if let Err(e) = move_subtree(&self.root, &tree, TABLE_DIR, &mut moved) {
+            return Err(self.undo(e, &moved));
+        }
+        let version = match delta::commit_run(table, &new_files, &self.run_id, ledger).await {
+            Ok(v) => v,
+            Err(e) => return Err(self.undo(e, &moved)),
+        };
+        failpoint("committing");
+        roll_forward(&self.root, &self.dir, &mut Vec::new()).with_context(|| {
+            format!(
+                "run {} is committed (table version {version}), but its manifest was not moved \
+                 into place; the next trailscope command finishes it",
+                self.run_id
+            )
+        })?;
         fs::remove_dir_all(&self.dir)
             .with_context(|| format!("removing the staging directory {}", self.dir.display()))?;
-        Ok(())
+        Ok(version)
+    }
+
+    /// Puts moved files back after a failed commit (not a crash), so no part of the run stays
+    /// where other engines read, and discards the run.
+    fn undo(self, e: anyhow::Error, moved: &[(PathBuf, PathBuf)]) -> anyhow::Error {
+        let result = roll_back(moved).and_then(|()| {
+            fs::remove_dir_all(&self.dir)
+                .with_context(|| format!("removing {}", self.dir.display()))
+        });
+        match result {
+            Ok(()) => e.context("committing the run failed; the lake is as it was"),
+            Err(undo) => e.context(format!(
+                "committing the run failed, and undoing it failed too ({undo:#}); no reader sees \
+                 the run's files, and the next trailscope command removes them"
+            )),
+        }
     }
 
     /// Discards the run's files.
@@ -177,21 +399,54 @@ impl Txn {
     }
 }
 
-/// Moves the files of a failed commit back to staging and withdraws its marker, newest first.
-fn roll_back(marker: &Path, moved: &[(PathBuf, PathBuf)]) -> Result<()> {
+/// Removes the data files an uncommitted run moved into the table's directory.
+fn remove_moved(root: &Path, dir: &Path) -> Result<()> {
+    let list = match fs::read_to_string(dir.join(MOVED_LIST)) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading {}", dir.join(MOVED_LIST).display()));
+        }
+    };
+    for rel in list.lines().filter(|l| !l.is_empty()) {
+        let p = root.join(rel);
+        match fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {}", p.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Moves the files of a failed commit back to staging, newest first.
+fn roll_back(moved: &[(PathBuf, PathBuf)]) -> Result<()> {
     for (staged, dest) in moved.iter().rev() {
         fs::rename(dest, staged)
             .with_context(|| format!("moving {} back to {}", dest.display(), staged.display()))?;
     }
-    fs::remove_file(marker).with_context(|| format!("removing {}", marker.display()))?;
     Ok(())
 }
 
-/// Moves every staged file into the lake, noting each move in `moved` (staged path, final
-/// path). Idempotent: files already moved are simply absent.
+/// Moves every staged file of the run in `dir` into the lake. Idempotent: files already moved
+/// are simply absent.
 fn roll_forward(root: &Path, dir: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
-    let tree = dir.join(TREE_DIR);
-    let mut stack = vec![tree.clone()];
+    move_subtree(root, &dir.join(TREE_DIR), "", moved)
+}
+
+/// Moves the staged files under `tree/<sub>` to the same place under `root`, noting each move in
+/// `moved` (staged path, final path).
+fn move_subtree(
+    root: &Path,
+    tree: &Path,
+    sub: &str,
+    moved: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<()> {
+    let mut stack = vec![if sub.is_empty() {
+        tree.to_path_buf()
+    } else {
+        tree.join(sub)
+    }];
     let mut touched_dirs = Vec::new();
     while let Some(d) = stack.pop() {
         for path in list_dir(&d)? {
@@ -200,7 +455,7 @@ fn roll_forward(root: &Path, dir: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) ->
                 continue;
             }
             let rel = path
-                .strip_prefix(&tree)
+                .strip_prefix(tree)
                 .context("a staged file outside the staging tree")?;
             let dest = root.join(rel);
             if let Some(parent) = dest.parent() {
@@ -335,40 +590,49 @@ pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn uncommitted_runs_vanish_and_committed_ones_complete() {
+    #[tokio::test]
+    async fn uncommitted_runs_vanish_and_committed_ones_complete() {
         let dir = tempfile::tempdir().unwrap();
+        let data = "cloudtrail/account=1/region=r/day=2024-01-01/a.parquet";
         {
-            let lake = Lake::open(dir.path()).unwrap();
+            let lake = Lake::open(dir.path()).await.unwrap();
+            // Run a: its data file moved into the table, then a crash before the Delta commit.
             let a = lake.begin("run-a").unwrap();
-            write_synced(&a.path("cloudtrail/x/a.parquet").unwrap(), b"a").unwrap();
+            write_synced(&a.path(data).unwrap(), b"a").unwrap();
+            write_synced(&a.dir.join(MOVED_LIST), format!("{data}\n").as_bytes()).unwrap();
+            let mut moved = Vec::new();
+            move_subtree(&a.root, &a.dir.join(TREE_DIR), TABLE_DIR, &mut moved).unwrap();
+            assert!(dir.path().join(data).exists());
+            // Run b: committed to the log, then a crash before its manifest moved.
             let b = lake.begin("run-b").unwrap();
-            write_synced(&b.path("cloudtrail/x/b.parquet").unwrap(), b"b").unwrap();
-            // Simulate a crash after b's marker: marker written, nothing moved.
-            File::create(b.dir.join(COMMIT_MARKER)).unwrap();
+            write_synced(&b.path("_trailscope/manifest/run-b.jsonl").unwrap(), b"{}").unwrap();
+            delta::commit_run(lake.table(), &[], "run-b", serde_json::json!({}))
+                .await
+                .unwrap();
             std::mem::forget(a);
             std::mem::forget(b);
         }
-        let _lake = Lake::open(dir.path()).unwrap();
-        assert!(!dir.path().join("cloudtrail/x/a.parquet").exists());
+        let _lake = Lake::open(dir.path()).await.unwrap();
+        assert!(
+            !dir.path().join(data).exists(),
+            "an uncommitted run's file stays"
+        );
         assert_eq!(
-            fs::read(dir.path().join("cloudtrail/x/b.parquet")).unwrap(),
-            b"b"
+            fs::read(dir.path().join("_trailscope/manifest/run-b.jsonl")).unwrap(),
+            b"{}"
         );
         assert!(
-            !dir.path()
-                .join(META_DIR)
-                .join(STAGING_DIR)
-                .join("run-a")
-                .exists()
+            list_dir(&dir.path().join(META_DIR).join(STAGING_DIR))
+                .unwrap()
+                .is_empty()
         );
     }
 
-    #[test]
-    fn a_second_writer_is_refused() {
+    #[tokio::test]
+    async fn a_second_writer_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let _first = Lake::open(dir.path()).unwrap();
-        let err = Lake::open(dir.path()).err().unwrap().to_string();
+        let _first = Lake::open(dir.path()).await.unwrap();
+        let err = Lake::open(dir.path()).await.err().unwrap().to_string();
         assert!(err.contains("another trailscope process"), "{err}");
     }
 }

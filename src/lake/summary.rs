@@ -1,18 +1,13 @@
-//! Lake summary: what the lake holds, per account and region, read from Parquet footers only.
+//! Lake summary: what the lake holds, per account and region, read from the Delta log only.
 //!
-//! Input: a lake directory. Output: rows of (account, region, first day, last day, files, events),
-//! cheap enough to print after every ingest since no data pages are read.
+//! Input: the table's files as its log lists them. Output: rows of (account, region, first day,
+//! last day, files, events), cheap enough to print after every ingest since no file is opened.
 //!
 //! This module does not query events; the SQL session does.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::path::Path;
 
-use anyhow::{Context, Result};
-use parquet::file::reader::{FileReader, SerializedFileReader};
-
-use crate::schema::{PART_ACCOUNT, PART_DAY, PART_REGION, TABLE_DIR};
+use super::delta::DataFile;
 
 /// What the lake holds for one account and region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,66 +28,33 @@ pub struct Slice {
     pub events: u64,
 }
 
-/// Summarises the lake at `root`, ordered by account and region.
-pub fn summarize(root: &Path) -> Result<Vec<Slice>> {
-    let mut out: BTreeMap<(String, String), Slice> = BTreeMap::new();
-    let table = root.join(TABLE_DIR);
-    for (account, a_dir) in partitions(&table, PART_ACCOUNT)? {
-        for (region, r_dir) in partitions(&a_dir, PART_REGION)? {
-            for (day, d_dir) in partitions(&r_dir, PART_DAY)? {
-                let mut files = 0;
-                let mut events = 0;
-                for path in super::list_dir(&d_dir)? {
-                    if path.extension().is_none_or(|e| e != "parquet") {
-                        continue;
-                    }
-                    let f =
-                        File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-                    let reader = SerializedFileReader::new(f).with_context(|| {
-                        format!("reading the Parquet footer of {}", path.display())
-                    })?;
-                    files += 1;
-                    events += reader.metadata().file_metadata().num_rows() as u64;
-                }
-                if files == 0 {
-                    continue;
-                }
-                let s = out
-                    .entry((account.clone(), region.clone()))
-                    .or_insert_with(|| Slice {
-                        account: account.clone(),
-                        region: region.clone(),
-                        first_day: day.clone(),
-                        last_day: day.clone(),
-                        days: 0,
-                        files: 0,
-                        events: 0,
-                    });
-                s.first_day = s.first_day.clone().min(day.clone());
-                s.last_day = s.last_day.clone().max(day.clone());
-                s.days += 1;
-                s.files += files;
-                s.events += events;
-            }
-        }
+/// Summarises the table's `files` (from its Delta log: no file is opened), ordered by account
+/// and region.
+pub fn summarize(files: &[DataFile]) -> Vec<Slice> {
+    let mut days: BTreeMap<(String, String), BTreeMap<String, (u64, u64)>> = BTreeMap::new();
+    for f in files {
+        let p = &f.partition;
+        let d = days
+            .entry((p.account.clone(), p.region.clone()))
+            .or_default()
+            .entry(p.day.clone())
+            .or_default();
+        d.0 += 1;
+        d.1 += f.rows.unwrap_or(0);
     }
-    Ok(out.into_values().collect())
-}
-
-/// The `name=value` subdirectories of `dir`, sorted by value.
-fn partitions(dir: &Path, name: &str) -> Result<Vec<(String, std::path::PathBuf)>> {
-    let prefix = format!("{name}=");
-    let mut out = Vec::new();
-    for path in super::list_dir(dir)? {
-        let value = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix(&prefix))
-            .map(str::to_owned);
-        if let Some(value) = value {
-            out.push((value, path));
-        }
-    }
-    out.sort();
-    Ok(out)
+    days.into_iter()
+        .filter_map(|((account, region), by_day)| {
+            let first_day = by_day.keys().next()?.clone();
+            let last_day = by_day.keys().next_back()?.clone();
+            Some(Slice {
+                account,
+                region,
+                first_day,
+                last_day,
+                days: by_day.len() as u64,
+                files: by_day.values().map(|d| d.0).sum(),
+                events: by_day.values().map(|d| d.1).sum(),
+            })
+        })
+        .collect()
 }

@@ -102,6 +102,8 @@ pub struct WrittenFile {
     pub relative: String,
     /// Rows in it.
     pub rows: u64,
+    /// Earliest and latest event time in it, microseconds since the epoch.
+    pub time_range: Option<(i64, i64)>,
 }
 
 /// How many rows of a batch were kept and dropped, and the rows that conflict.
@@ -127,7 +129,8 @@ pub struct Conflicts {
 /// Buffers, de-duplicates and writes one run's rows.
 pub struct Writer<'t> {
     txn: &'t Txn,
-    lake_root: PathBuf,
+    /// The table's files before the run, by partition directory.
+    existing: HashMap<String, Vec<PathBuf>>,
     config: WriterConfig,
     parts: HashMap<PartitionKey, Part>,
     buffered: usize,
@@ -141,11 +144,16 @@ pub struct Writer<'t> {
 }
 
 impl<'t> Writer<'t> {
-    /// A writer staging into `txn`, de-duplicating against the lake at `lake_root`.
-    pub fn new(txn: &'t Txn, lake_root: &Path, config: WriterConfig) -> Self {
+    /// A writer staging into `txn`, de-duplicating against the table's files before the run
+    /// (absolute paths by partition directory, from [`crate::lake::Lake::files_by_partition`]).
+    pub fn new(
+        txn: &'t Txn,
+        existing: HashMap<String, Vec<PathBuf>>,
+        config: WriterConfig,
+    ) -> Self {
         Writer {
             txn,
-            lake_root: lake_root.to_path_buf(),
+            existing,
             config,
             parts: HashMap::new(),
             buffered: 0,
@@ -161,7 +169,7 @@ impl<'t> Writer<'t> {
     pub async fn add(&mut self, pb: PartBatch) -> Result<Added> {
         self.tick += 1;
         if !self.parts.contains_key(&pb.key) {
-            let seen = existing_ids(&self.lake_root.join(partition_dir(&pb.key)))?;
+            let seen = existing_ids(self.files_of(&pb.key))?;
             self.parts.insert(
                 pb.key.clone(),
                 Part {
@@ -180,8 +188,12 @@ impl<'t> Writer<'t> {
         part.touched = self.tick;
         let hashes = content_hashes(&pb.batch)?;
         if !part.lake_content && pb.ids.iter().any(|id| part.seen.get(id) == Some(&UNKNOWN)) {
-            let dir = self.lake_root.join(partition_dir(&pb.key));
-            for (id, hash) in existing_content(&dir)? {
+            let files = self
+                .existing
+                .get(&partition_dir(&pb.key))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for (id, hash) in existing_content(files)? {
                 part.seen.insert(id, hash);
             }
             part.lake_content = true;
@@ -240,6 +252,13 @@ impl<'t> Writer<'t> {
         Ok(added)
     }
 
+    fn files_of(&self, key: &PartitionKey) -> &[PathBuf] {
+        self.existing
+            .get(&partition_dir(key))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
     /// Hands the partitions touched longest ago to writer threads until the buffers hold a
     /// quarter of the budget. Buffers and files being written together stay within the budget:
     /// `add` waits for writes only when they would not.
@@ -279,8 +298,12 @@ impl<'t> Writer<'t> {
         let config = self.config.clone();
         self.in_flight += bytes;
         let task = tokio::task::spawn_blocking(move || {
-            let rows = write_file(&batches, &path, &config)?;
-            Ok(WrittenFile { relative, rows })
+            let (rows, time_range) = write_file(&batches, &path, &config)?;
+            Ok(WrittenFile {
+                relative,
+                rows,
+                time_range,
+            })
         });
         self.writing.push_back((task, bytes));
         Ok(())
@@ -322,10 +345,15 @@ impl<'t> Writer<'t> {
 /// to a few pages of a row group.
 const PAGE_ROWS: usize = 1024;
 
-/// Writes one sorted, zstd-compressed Parquet file and syncs it. Returns its row count.
+/// Writes one sorted, zstd-compressed Parquet file and syncs it. Returns its row count and the
+/// range of its event times.
 /// Rows are gathered in sorted order one row group at a time, so the partition is copied once,
 /// a row group at a time, rather than concatenated and then sorted.
-fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Result<u64> {
+pub(crate) fn write_file(
+    batches: &[RecordBatch],
+    path: &Path,
+    config: &WriterConfig,
+) -> Result<(u64, Option<(i64, i64)>)> {
     let schema = schema::file_schema();
     let mut order: Vec<(&str, &str, i64, &str, u32, u32)> =
         Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
@@ -360,6 +388,10 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
         }
     }
     order.sort_unstable();
+    let time_range = order.iter().map(|o| o.2).fold(None, |acc, t| match acc {
+        None => Some((t, t)),
+        Some((lo, hi)) => Some((t.min(lo), t.max(hi))),
+    });
     let order: Vec<(usize, usize)> = order
         .iter()
         .map(|&(_, _, _, _, b, r)| (b as usize, r as usize))
@@ -439,18 +471,15 @@ fn write_file(batches: &[RecordBatch], path: &Path, config: &WriterConfig) -> Re
         .with_context(|| format!("finishing {}", path.display()))?;
     file.sync_all()
         .with_context(|| format!("syncing {}", path.display()))?;
-    Ok(order.len() as u64)
+    Ok((order.len() as u64, time_range))
 }
 
-/// The id and content hash of every row already in a partition directory of the lake: every
-/// column is read, so this is done only for a partition that meets a repeated id.
-fn existing_content(dir: &Path) -> Result<Vec<(u128, u128)>> {
+/// The id and content hash of every row already in a partition of the table (its `files`):
+/// every column is read, so this is done only for a partition that meets a repeated id.
+fn existing_content(files: &[PathBuf]) -> Result<Vec<(u128, u128)>> {
     let mut out = Vec::new();
-    for path in super::list_dir(dir)? {
-        if path.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    for path in files {
+        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.build())
             .with_context(|| format!("reading {}", path.display()))?;
@@ -474,15 +503,12 @@ fn existing_content(dir: &Path) -> Result<Vec<(u128, u128)>> {
     Ok(out)
 }
 
-/// The de-duplication keys of every row already in a partition directory of the lake, their
-/// content not yet read.
-fn existing_ids(dir: &Path) -> Result<IdMap> {
+/// The de-duplication keys of every row already in a partition of the table (its `files`),
+/// their content not yet read.
+fn existing_ids(files: &[PathBuf]) -> Result<IdMap> {
     let mut ids = IdMap::default();
-    for path in super::list_dir(dir)? {
-        if path.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    for path in files {
+        let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
             .with_context(|| format!("reading the Parquet footer of {}", path.display()))?;
         let mask = ProjectionMask::columns(

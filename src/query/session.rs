@@ -30,8 +30,12 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 
 use crate::lake::META_DIR;
+use crate::lake::delta::AsOf;
 use crate::query::functions::{self, athena::AthenaBooleans};
-use crate::schema::{self, PARTITION_COLUMNS, TABLE_DIR};
+use crate::schema::{self, PARTITION_COLUMNS};
+
+/// Where a session's `cloudtrail` table reads its version's files from.
+const SNAPSHOT_URL: &str = "trailscope-lake://cloudtrail/";
 
 /// The table name of the lake's events.
 pub const TABLE: &str = "cloudtrail";
@@ -41,13 +45,27 @@ include!(concat!(env!("OUT_DIR"), "/views.rs"));
 /// The SQL dialect of every session and of statements parsed outside one.
 pub const SQL_DIALECT: &str = "PostgreSQL";
 
-/// Which events of the lake a session sees; everything by default.
-#[derive(Debug, Clone, Copy, Default)]
+/// Which events of the lake a session sees; everything at the latest version by default.
+#[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Events at or after this time.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Events before this time.
     pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The table version to read (`--as-of`); the latest when absent.
+    pub as_of: Option<AsOf>,
+}
+
+/// The table version a session reads, kept in its configuration so every report can name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeVersion(pub u64);
+
+/// The table version `ctx` reads, when it reads a lake.
+pub fn lake_version(ctx: &SessionContext) -> Option<u64> {
+    ctx.state()
+        .config()
+        .get_extension::<LakeVersion>()
+        .map(|v| v.0)
 }
 
 /// Opens a query session over the lake at `lake`.
@@ -90,19 +108,23 @@ pub async fn open_limited(
             lake.display()
         );
     }
-    // Finish (or discard) a run that an ingest left half-committed, unless an ingest is running
-    // right now; either way only committed files are in the table.
-    if let Ok(writer) = crate::lake::Lake::open(lake) {
+    // Finish (or discard) a run that an ingest left half-committed, and convert a lake of the
+    // earlier format, unless an ingest is running right now; either way only committed files
+    // are in the table.
+    if let Ok(writer) = crate::lake::Lake::open(lake).await {
         drop(writer);
     }
-    let ctx = context(memory_limit)?;
-    let table_dir = lake.join(TABLE_DIR);
-    std::fs::create_dir_all(&table_dir).ok();
-    let table_dir = table_dir
-        .canonicalize()
-        .with_context(|| format!("finding {}", table_dir.display()))?;
-    let url = ListingTableUrl::parse(format!("{}/", table_dir.display()))
-        .with_context(|| format!("opening {} as a table", table_dir.display()))?;
+    let table = crate::lake::delta::load(lake, scope.as_of.as_ref())
+        .await?
+        .with_context(|| format!("{} has no cloudtrail table yet", lake.display()))?;
+    let version = table.version().unwrap_or(0);
+    let ctx = context(memory_limit, Some(version))?;
+    // DataFusion's own Parquet listing table, over a store that lists exactly this version's
+    // files: pruning, statistics and the lake's column types as for any Parquet directory.
+    let store = crate::lake::snapshot::SnapshotStore::new(&table)?;
+    let url = url::Url::parse(SNAPSHOT_URL).context("the snapshot store's URL")?;
+    ctx.register_object_store(&url, Arc::new(store));
+    let url = ListingTableUrl::parse(SNAPSHOT_URL).context("the snapshot store's URL")?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(
@@ -114,8 +136,9 @@ pub async fn open_limited(
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema::file_schema());
-    let table = ListingTable::try_new(config).context("opening the cloudtrail table")?;
-    let ctx = finish(ctx, Arc::new(table), scope).await?;
+    let provider: Arc<dyn TableProvider> =
+        Arc::new(ListingTable::try_new(config).context("opening the cloudtrail table")?);
+    let ctx = finish(ctx, provider, scope).await?;
     let results = crate::lake::digests::results_path(lake);
     if results.is_file() {
         ctx.deregister_table(schema::VERIFICATION_TABLE)
@@ -134,7 +157,7 @@ pub async fn open_limited(
 /// A session whose `cloudtrail` table is empty but has the lake's schema: enough to plan and
 /// lint queries without a lake.
 pub async fn open_schema_only() -> Result<SessionContext> {
-    let ctx = context(default_memory_limit())?;
+    let ctx = context(default_memory_limit(), None)?;
     let table = MemTable::try_new(schema::table_schema(), vec![vec![]])
         .context("creating an empty cloudtrail table")?;
     finish(ctx, Arc::new(table), Scope::default()).await
@@ -142,7 +165,7 @@ pub async fn open_schema_only() -> Result<SessionContext> {
 
 /// A context with trailscope's configuration, analyzer rule, functions and memory pool, and no
 /// tables.
-fn context(memory_limit: usize) -> Result<SessionContext> {
+fn context(memory_limit: usize, version: Option<u64>) -> Result<SessionContext> {
     // Filters are evaluated while decoding Parquet, so the wide JSON and struct columns are only
     // decoded for rows that pass: detections select a sliver of the events.
     let config = SessionConfig::new()
@@ -153,6 +176,10 @@ fn context(memory_limit: usize) -> Result<SessionContext> {
         .set_str("datafusion.sql_parser.dialect", SQL_DIALECT)
         .with_information_schema(true)
         .with_default_catalog_and_schema("trailscope", "public");
+    let config = match version {
+        Some(v) => config.with_extension(Arc::new(LakeVersion(v))),
+        None => config,
+    };
     // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.
     let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(AthenaBooleans)];
     rules.extend(Analyzer::new().rules);

@@ -89,25 +89,32 @@ pub fn last_ledger(lake: &Path) -> Ledger {
     ledger
 }
 
-/// Every Parquet file of a lake's table.
+/// Every Parquet file of a lake's table, as an outside reader of the Delta log sees it: the log's
+/// JSON commits replayed in order (adds minus removes), without trailscope or the `deltalake`
+/// crate.
 pub fn parquet_files(lake: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![lake.join("cloudtrail")];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "parquet") {
-                out.push(p);
+    let table = lake.join("cloudtrail");
+    let mut commits: Vec<PathBuf> = std::fs::read_dir(table.join("_delta_log"))
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    commits.sort();
+    let mut live = std::collections::BTreeSet::new();
+    for c in commits {
+        for line in std::fs::read_to_string(&c).unwrap().lines() {
+            let action: Value = serde_json::from_str(line).unwrap();
+            if let Some(path) = action["add"]["path"].as_str() {
+                live.insert(path.to_owned());
+            }
+            if let Some(path) = action["remove"]["path"].as_str() {
+                live.remove(path);
             }
         }
     }
-    out.sort();
-    out
+    live.into_iter().map(|p| table.join(p)).collect()
 }
 
 /// Every row of a lake restored to its CloudTrail record, with the source URI beside it, sorted by

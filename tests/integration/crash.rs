@@ -1,5 +1,5 @@
-//! A run killed at any step of its commit leaves no partial or duplicated data, and the next run
-//! completes it.
+//! A run killed at any step of its commit leaves no partial or duplicated data for any reader of
+//! the Delta log, and the next run completes it.
 
 use trailscope::synth::Config;
 
@@ -35,14 +35,12 @@ fn a_run_killed_at_any_point_is_completed_by_the_next() {
             describe(&killed)
         );
         assert_eq!(killed.status.code(), None, "{point}: killed by a signal");
-        // Before the commit marker nothing is visible; after it, only rows of this run, each once,
-        // until any trailscope command that opens the lake finishes the move.
+        // Before the Delta commit nothing is visible (even with the run's files already moved
+        // into the table's directory); after it, the whole run, each row once, though its
+        // manifest is only moved into place by the next trailscope command.
         let seen = restored(lake.path());
         match point {
-            "moving" => assert!(
-                seen.iter().all(|r| expected.contains(r)),
-                "{point}: foreign rows"
-            ),
+            "committing" => assert_eq!(seen, expected, "{point}: the committed run is whole"),
             _ => assert!(
                 seen.is_empty(),
                 "{point}: {} rows visible before the commit",
@@ -53,8 +51,8 @@ fn a_run_killed_at_any_point_is_completed_by_the_next() {
         ids.dedup();
         assert_eq!(ids.len(), seen.len(), "{point}: duplicated rows");
 
-        if point == "moving" {
-            // Opening the lake to query it completes the interrupted commit first.
+        if point == "committing" {
+            // Opening the lake to query it finishes the interrupted run's bookkeeping first.
             let out = trailscope(&[
                 "sql",
                 "--lake",
@@ -113,10 +111,27 @@ fn a_commit_that_fails_with_an_error_leaves_no_part_of_the_run_visible() {
     );
     assert_eq!(failed.status.code(), Some(2), "{}", describe(&failed));
     assert!(String::from_utf8_lossy(&failed.stderr).contains("the lake is as it was"));
-    // What any reader of the directory sees, without trailscope opening the lake first.
+    // What any reader of the table sees, without trailscope opening the lake first; and no file
+    // of the run is left in the table's directory either.
     assert!(
         parquet_files(lake.path()).is_empty(),
         "part of a failed run is visible"
+    );
+    let mut stray = Vec::new();
+    let mut stack = vec![lake.path().join("cloudtrail")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                stray.push(p);
+            }
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "files of the failed run left behind: {stray:?}"
     );
     let rerun = ingest(s, lake.path(), &[]);
     assert_eq!(rerun.status.code(), Some(0), "{}", describe(&rerun));
