@@ -167,6 +167,7 @@ impl InvestigateArgs {
     /// a rule could not run (each is logged as an error; the others' marks still count).
     pub async fn open(&self) -> Result<(SessionContext, Vec<Finding>, bool)> {
         let (_, ctx) = self.input.open(self.period.scope()).await?;
+        note_version(&ctx);
         if self.no_detections {
             return Ok((ctx, Vec::new(), false));
         }
@@ -184,6 +185,15 @@ impl InvestigateArgs {
         }
         let findings = detect::findings(&outcomes).into_iter().cloned().collect();
         Ok((ctx, findings, failed))
+    }
+}
+
+/// Says on stderr which table version a report was computed on, so `--as-of` can reproduce it.
+pub fn note_version(ctx: &SessionContext) {
+    if let Some(v) = session::lake_version(ctx) {
+        crate::progress::note(&format!(
+            "computed on lake version {v}; `--as-of {v}` reproduces this report"
+        ));
     }
 }
 

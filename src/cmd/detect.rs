@@ -158,8 +158,10 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
     let runtime = super::runtime()?;
     let started = Instant::now();
     let mut statuses = None;
+    let mut version = None;
     let mut outcomes = runtime.block_on(async {
         let (lake, ctx) = args.input.open(args.period.scope()).await?;
+        version = crate::query::session::lake_version(&ctx);
         if let Some(out) = &args.output {
             crate::lake::ensure_outside(&lake, out)?;
         }
@@ -203,6 +205,11 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         ));
     }
     let took = started.elapsed();
+    if let Some(v) = version {
+        crate::progress::note(&format!(
+            "computed on lake version {v}; `--as-of {v}` reproduces these findings"
+        ));
+    }
     detect::mark_evidence(&mut outcomes, statuses.as_ref());
     match &args.output {
         Some(path) => {

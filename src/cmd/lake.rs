@@ -124,7 +124,7 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
                     .iter()
                     .map(|p| parse_partition(p))
                     .collect::<Result<Vec<_>>>()?;
-                let mut l = Lake::open(&lake.dir).await?;
+                let mut l = Lake::open_waiting(&lake.dir).await?;
                 let only = |k: &PartitionKey| {
                     filters.is_empty() || filters.iter().any(|f| f.matches(k))
                 };
@@ -152,7 +152,7 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
                          could no longer be read with --as-of; add --yes-shorter-retention to confirm"
                     );
                 }
-                let mut l = Lake::open(&lake.dir).await?;
+                let mut l = Lake::open_waiting(&lake.dir).await?;
                 let v = maintain::vacuum(&mut l, span, dry_run).await?;
                 let verb = if dry_run { "would delete" } else { "deleted" };
                 writeln!(out, "{verb} {} files", v.files.len())?;

@@ -77,6 +77,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
             args.memory.bytes(),
         )
         .await?;
+        super::args::note_version(&ctx);
         let traced = traces(&ctx, &args.what).await?;
         write_traces(&mut crate::progress::stdout(), &traced, args.format)?;
         anyhow::Ok(!traced.is_empty())

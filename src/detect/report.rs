@@ -339,6 +339,7 @@ pub fn sarif(outcomes: &[Outcome], show_suppressed: bool) -> Value {
             })
         })
         .collect();
+    let lake_version = findings(outcomes).iter().find_map(|f| f.lake_version);
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -349,6 +350,7 @@ pub fn sarif(outcomes: &[Outcome], show_suppressed: bool) -> Value {
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            "properties": {"lakeVersion": lake_version},
             "invocations": [{
                 "executionSuccessful": notifications.is_empty(),
                 "toolExecutionNotifications": notifications,

@@ -65,6 +65,9 @@ pub struct Finding {
     /// counted and listed on request, never dropped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// The lake's table version the finding was computed on (`--as-of` reproduces it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lake_version: Option<u64>,
 }
 
 /// What running one rule gave.
@@ -116,6 +119,19 @@ pub async fn run(
 
 /// Runs one rule and reads its rows as findings.
 pub async fn run_rule(
+    ctx: &SessionContext,
+    rule: &Rule,
+    overrides: &Overrides,
+) -> Result<Vec<Finding>> {
+    let version = crate::query::session::lake_version(ctx);
+    let mut found = run_rule_at(ctx, rule, overrides).await?;
+    for f in &mut found {
+        f.lake_version = version;
+    }
+    Ok(found)
+}
+
+async fn run_rule_at(
     ctx: &SessionContext,
     rule: &Rule,
     overrides: &Overrides,
@@ -247,6 +263,7 @@ fn read_findings(rule: &Rule, batch: &RecordBatch) -> Result<Vec<Finding>> {
                 summary: text("summary", row),
                 evidence: Evidence::Unverified,
                 suppressed: None,
+                lake_version: None,
             })
         })
         .collect()

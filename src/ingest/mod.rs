@@ -136,7 +136,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
     if specs.iter().filter(|s| **s == SourceSpec::Stdin).count() > 1 {
         bail!("- (stdin) can be given only once");
     }
-    let mut lake = Lake::open(&opts.lake).await?;
+    let mut lake = Lake::open_waiting(&opts.lake).await?;
     let seen = manifest::load_seen(lake.root())?;
 
     let mut s3: HashMap<String, S3Source> = HashMap::new();

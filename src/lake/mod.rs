@@ -65,8 +65,20 @@ pub struct Lake {
 
 impl Lake {
     /// Opens (creating if needed) the lake at `root`, takes the writer lock, converts a lake of
-    /// the earlier format, and repairs what an interrupted run left behind.
+    /// the earlier format, and repairs what an interrupted run left behind. Fails at once when
+    /// another process holds the lock.
     pub async fn open(root: &Path) -> Result<Lake> {
+        Lake::open_with(root, false).await
+    }
+
+    /// Like [`Lake::open`], but waits for another writer (an ingest, a compaction) to finish
+    /// instead of failing: two ingests started together both land, the second de-duplicated
+    /// against the first.
+    pub async fn open_waiting(root: &Path) -> Result<Lake> {
+        Lake::open_with(root, true).await
+    }
+
+    async fn open_with(root: &Path, wait: bool) -> Result<Lake> {
         let meta = root.join(META_DIR);
         fs::create_dir_all(&meta)
             .with_context(|| format!("creating the lake directory {}", meta.display()))?;
@@ -77,8 +89,18 @@ impl Lake {
             .write(true)
             .open(&lock_path)
             .with_context(|| format!("opening {}", lock_path.display()))?;
-        match lock.try_lock() {
-            Ok(()) => {}
+        let lock = match lock.try_lock() {
+            Ok(()) => lock,
+            Err(fs::TryLockError::WouldBlock) if wait => {
+                crate::progress::note(&format!(
+                    "another trailscope process is writing to the lake {}; waiting for it to finish",
+                    root.display()
+                ));
+                tokio::task::spawn_blocking(move || lock.lock().map(|()| lock))
+                    .await
+                    .context("waiting for the lake's lock")?
+                    .with_context(|| format!("locking {}", lock_path.display()))?
+            }
             Err(fs::TryLockError::WouldBlock) => bail!(
                 "another trailscope process is writing to the lake {}; wait for it to finish",
                 root.display()
@@ -86,7 +108,7 @@ impl Lake {
             Err(fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("locking {}", lock_path.display()));
             }
-        }
+        };
         // Runs of the earlier format that were committed but not finished complete first, so
         // that a conversion sees all of them.
         finish_marked_runs(root)?;

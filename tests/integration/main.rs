@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod crash;
 mod detect;
+mod lake;
 mod lossless;
 mod properties;
 mod repl;
