@@ -23,12 +23,13 @@ use crate::time::{parse_until, parse_when};
 /// `--lake`, shared by every command that reads or writes a lake.
 #[derive(Debug, Clone, Args)]
 pub struct LakeArg {
-    /// The lake directory.
+    /// The lake: a directory, or s3://bucket/prefix (shared by a team; with the AWS options
+    /// below).
     #[arg(
         long = "lake",
         env = "TRAILSCOPE_LAKE",
         default_value = "./trailscope-lake",
-        value_name = "DIR"
+        value_name = "DIR|S3URI"
     )]
     pub dir: PathBuf,
 }
@@ -96,7 +97,7 @@ impl LakeInput {
     pub async fn open(&self, mut scope: Scope) -> Result<(PathBuf, SessionContext)> {
         let lake = self.lake().await?;
         scope.as_of = scope.as_of.or_else(|| self.as_of.as_of.clone());
-        let ctx = open_session(&lake, scope, self.memory.bytes()).await?;
+        let ctx = open_session(&lake, scope, self.memory.bytes(), &self.aws).await?;
         Ok((lake, ctx))
     }
 }
@@ -222,8 +223,10 @@ pub async fn open_session(
     lake: &Path,
     scope: Scope,
     memory_limit: usize,
+    aws: &AwsArgs,
 ) -> Result<SessionContext> {
-    let ctx = session::open_limited(lake, scope, memory_limit).await?;
+    let loc = crate::lake::Location::resolve(lake, &aws.clone().into()).await?;
+    let ctx = session::open_at(&loc, scope, memory_limit).await?;
     crate::investigate::chains::register(&ctx)?;
     Ok(ctx)
 }

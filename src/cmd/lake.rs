@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::EXIT_OK;
-use super::args::LakeArg;
+use super::args::{AwsArgs, LakeArg};
 use crate::lake::Lake;
 use crate::lake::maintain::{self, Policy};
 use crate::lake::partition::PartitionKey;
@@ -49,6 +49,8 @@ pub enum Action {
     Info {
         #[command(flatten)]
         lake: LakeArg,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -58,6 +60,8 @@ pub enum Action {
     Optimize {
         #[command(flatten)]
         lake: LakeArg,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Only partitions matching account=ID, region=R and/or day=YYYY-MM-DD, comma-separated
         /// (repeatable).
         #[arg(long, value_name = "KEY=VALUE,...")]
@@ -68,6 +72,8 @@ pub enum Action {
     Vacuum {
         #[command(flatten)]
         lake: LakeArg,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Keep every file needed by a version younger than this (d, h, m).
         #[arg(long, default_value = "30d", value_name = "SPAN")]
         retention: String,
@@ -107,9 +113,8 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
     runtime.block_on(async {
         let mut out = crate::progress::stdout();
         match args.action {
-            Action::Info { lake, json } => {
-                require_lake(&lake.dir)?;
-                let l = Lake::open(&lake.dir).await?;
+            Action::Info { lake, aws, json } => {
+                let l = open(&lake.dir, aws).await?;
                 let d = maintain::describe(l.root(), l.table()).await?;
                 drop(l);
                 if json {
@@ -118,13 +123,16 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
                     write_info(&mut out, &lake.dir, &d)?;
                 }
             }
-            Action::Optimize { lake, partition } => {
-                require_lake(&lake.dir)?;
+            Action::Optimize {
+                lake,
+                aws,
+                partition,
+            } => {
                 let filters = partition
                     .iter()
                     .map(|p| parse_partition(p))
                     .collect::<Result<Vec<_>>>()?;
-                let mut l = Lake::open_waiting(&lake.dir).await?;
+                let mut l = open(&lake.dir, aws).await?;
                 let only = |k: &PartitionKey| {
                     filters.is_empty() || filters.iter().any(|f| f.matches(k))
                 };
@@ -140,11 +148,11 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
             }
             Action::Vacuum {
                 lake,
+                aws,
                 retention,
                 yes_shorter_retention,
                 dry_run,
             } => {
-                require_lake(&lake.dir)?;
                 let span = parse_span(&retention)?;
                 if span < chrono::Duration::days(30) && !yes_shorter_retention {
                     bail!(
@@ -152,7 +160,7 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
                          could no longer be read with --as-of; add --yes-shorter-retention to confirm"
                     );
                 }
-                let mut l = Lake::open_waiting(&lake.dir).await?;
+                let mut l = open(&lake.dir, aws).await?;
                 let v = maintain::vacuum(&mut l, span, dry_run).await?;
                 let verb = if dry_run { "would delete" } else { "deleted" };
                 writeln!(out, "{verb} {} files", v.files.len())?;
@@ -210,6 +218,16 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
         out.flush().context("writing to stdout")?;
         Ok(ExitCode::from(EXIT_OK))
     })
+}
+
+/// Opens the lake `--lake` names (waiting for a writer on disk), refusing a directory that is
+/// not a lake rather than creating one.
+async fn open(dir: &std::path::Path, aws: AwsArgs) -> Result<Lake> {
+    if !crate::lake::remote::is_s3(dir) {
+        require_lake(dir)?;
+    }
+    let loc = crate::lake::Location::resolve(dir, &aws.into()).await?;
+    Lake::open_at(&loc).await
 }
 
 fn require_lake(dir: &std::path::Path) -> Result<()> {

@@ -75,6 +75,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
                 ..Scope::default()
             },
             args.memory.bytes(),
+            &args.aws,
         )
         .await?;
         super::args::note_version(&ctx);

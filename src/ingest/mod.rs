@@ -136,7 +136,13 @@ pub async fn run(opts: &Options) -> Result<Report> {
     if specs.iter().filter(|s| **s == SourceSpec::Stdin).count() > 1 {
         bail!("- (stdin) can be given only once");
     }
-    let mut lake = Lake::open_waiting(&opts.lake).await?;
+    let location = crate::lake::Location::resolve(&opts.lake, &opts.s3).await?;
+    if opts.keep_digests && matches!(location, crate::lake::Location::S3(_)) {
+        bail!(
+            "--keep-digests keeps digest files beside a lake on disk; a lake in S3 cannot hold them yet"
+        );
+    }
+    let mut lake = Lake::open_at(&location).await?;
     let seen = manifest::load_seen(lake.root())?;
 
     let mut s3: HashMap<String, S3Source> = HashMap::new();

@@ -25,6 +25,7 @@ use deltalake::protocol::{DeltaOperation, SaveMode};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 
+use crate::lake::Location;
 use crate::lake::partition::PartitionKey;
 use crate::schema::{self, PART_ACCOUNT, PART_DAY, PART_REGION, TABLE_DIR};
 
@@ -115,42 +116,71 @@ pub fn exists(lake: &Path) -> bool {
 
 /// Loads the table at its latest version, or at `as_of`; `None` when the lake has no table yet.
 pub async fn load(lake: &Path, as_of: Option<&AsOf>) -> Result<Option<DeltaTable>> {
-    if !exists(lake) {
+    load_at(&Location::Local(lake.to_path_buf()), as_of).await
+}
+
+/// A table handle for the lake at `loc`, not loaded.
+fn handle(loc: &Location) -> Result<DeltaTable> {
+    let (url, options) = match loc {
+        Location::Local(dir) => (table_url(dir)?, HashMap::new()),
+        Location::S3(s3) => {
+            register_s3();
+            (s3.table_url()?, s3.storage_options.clone())
+        }
+    };
+    deltalake::DeltaTableBuilder::from_url(url.clone())
+        .and_then(|b| b.with_storage_options(options).build())
+        .with_context(|| format!("opening the Delta table {url}"))
+}
+
+/// Lets the Delta crate open `s3://` tables (once per process).
+fn register_s3() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| deltalake::aws::register_handlers(None));
+}
+
+/// [`load`] for a lake on disk or in S3.
+pub async fn load_at(loc: &Location, as_of: Option<&AsOf>) -> Result<Option<DeltaTable>> {
+    if let Location::Local(dir) = loc
+        && !exists(dir)
+    {
         if let Some(a) = as_of {
             bail!(
                 "--as-of {a:?}: the lake {} has no versions yet",
-                lake.display()
+                dir.display()
             );
         }
         return Ok(None);
     }
-    let url = table_url(lake)?;
-    let mut table = deltalake::DeltaTableBuilder::from_url(url.clone())
-        .with_context(|| format!("opening the Delta table {url}"))?
-        .build()
-        .with_context(|| format!("opening the Delta table {url}"))?;
+    let mut table = handle(loc)?;
+    let url = table.table_url().clone();
+    let latest = table.load().await;
+    match latest {
+        Err(deltalake::DeltaTableError::NotATable(_)) => {
+            if let Some(a) = as_of {
+                bail!("--as-of {a:?}: the lake {loc} has no versions yet");
+            }
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading the Delta log of {url}"));
+        }
+        Ok(()) => {}
+    }
     match as_of {
-        None => table.load().await,
+        None => Ok(()),
         Some(AsOf::Version(v)) => table.load_version(*v).await,
         Some(AsOf::Time(t)) => table.load_with_datetime(*t).await,
         Some(AsOf::Run(run)) => {
-            table
-                .load()
-                .await
-                .with_context(|| format!("reading the Delta log of {url}"))?;
             let v = run_version(&table, run).await?.with_context(|| {
                 format!(
-                    "--as-of {run}: no commit of the lake {} added that run (see `trailscope lake info`)",
-                    lake.display()
+                    "--as-of {run}: no commit of the lake {loc} added that run (see `trailscope lake info`)"
                 )
             })?;
             table.load_version(v).await
         }
     }
-    .with_context(|| match as_of {
-        None => format!("reading the Delta log of {url}"),
-        Some(a) => format!("loading {a:?} of the Delta table {url}"),
-    })?;
+    .with_context(|| format!("loading {as_of:?} of the Delta table {url}"))?;
     Ok(Some(table))
 }
 
@@ -170,11 +200,17 @@ pub async fn create(
     files: &[NewFile],
     info: HashMap<String, Value>,
 ) -> Result<DeltaTable> {
-    let url = table_url(lake)?;
-    let table = deltalake::DeltaTableBuilder::from_url(url.clone())
-        .with_context(|| format!("opening {url}"))?
-        .build()
-        .with_context(|| format!("opening {url}"))?;
+    create_at(&Location::Local(lake.to_path_buf()), files, info).await
+}
+
+/// [`create`] for a lake on disk or in S3.
+pub async fn create_at(
+    loc: &Location,
+    files: &[NewFile],
+    info: HashMap<String, Value>,
+) -> Result<DeltaTable> {
+    let table = handle(loc)?;
+    let url = table.table_url().clone();
     let columns = delta_schema()?.fields().cloned().collect::<Vec<_>>();
     let now = chrono::Utc::now().timestamp_millis();
     let table = table
@@ -195,12 +231,17 @@ pub async fn create(
 
 /// Opens the table, creating an empty one if the lake has none.
 pub async fn open_or_create(lake: &Path) -> Result<DeltaTable> {
-    match load(lake, None).await? {
+    open_or_create_at(&Location::Local(lake.to_path_buf())).await
+}
+
+/// [`open_or_create`] for a lake on disk or in S3.
+pub async fn open_or_create_at(loc: &Location) -> Result<DeltaTable> {
+    match load_at(loc, None).await? {
         Some(t) => Ok(t),
         None => {
             let mut info = HashMap::new();
             info.insert(KIND_KEY.to_owned(), json!("create"));
-            create(lake, &[], info).await
+            create_at(loc, &[], info).await
         }
     }
 }

@@ -142,6 +142,8 @@ pub async fn compact(
     let mut removed = Vec::new();
     let mut added = Vec::new();
     let mut moved: Vec<PathBuf> = Vec::new();
+    let mut uploaded: Vec<String> = Vec::new();
+    let remote = lake.remote().cloned();
     let result: Result<()> = async {
         for (key, files) in &by_part {
             // Bins of at most target_file_bytes of input each.
@@ -162,6 +164,15 @@ pub async fn compact(
             for bin in bins.into_iter().filter(|b| b.len() >= 2) {
                 let mut before = Checksum::default();
                 let mut batches = Vec::new();
+                if let Some(s3) = &remote {
+                    for f in &bin {
+                        let local = table_dir.join(&f.path);
+                        if !local.exists() {
+                            s3.download(&format!("{TABLE_DIR}/{}", f.path), &local)
+                                .await?;
+                        }
+                    }
+                }
                 for f in &bin {
                     batches.extend(read_all(&table_dir.join(&f.path), &mut before)?);
                 }
@@ -200,10 +211,19 @@ pub async fn compact(
                 let size = std::fs::metadata(&staged)
                     .with_context(|| format!("reading {}", staged.display()))?
                     .len();
-                std::fs::rename(&staged, &dest).with_context(|| {
-                    format!("moving {} to {}", staged.display(), dest.display())
-                })?;
-                moved.push(dest);
+                match &remote {
+                    Some(s3) => {
+                        let key = format!("{TABLE_DIR}/{rel}");
+                        s3.upload(&staged, &key).await?;
+                        uploaded.push(key);
+                    }
+                    None => {
+                        std::fs::rename(&staged, &dest).with_context(|| {
+                            format!("moving {} to {}", staged.display(), dest.display())
+                        })?;
+                        moved.push(dest);
+                    }
+                }
                 out.rows += rows;
                 added.push(NewFile {
                     path: rel,
@@ -226,6 +246,11 @@ pub async fn compact(
     };
     if let Err(e) = result {
         undo(&moved);
+        if let Some(s3) = &remote {
+            for k in &uploaded {
+                s3.delete(k).await;
+            }
+        }
         return Err(e);
     }
     if added.is_empty() {
@@ -239,6 +264,11 @@ pub async fn compact(
         Ok(v) => v,
         Err(e) => {
             undo(&moved);
+            if let Some(s3) = &remote {
+                for k in &uploaded {
+                    s3.delete(k).await;
+                }
+            }
             return Err(e.context("compaction changed nothing"));
         }
     };

@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 use super::{META_DIR, Txn, list_dir, write_synced};
 use crate::lake::ledger::Ledger;
 
-const MANIFEST_DIR: &str = "manifest";
-const RUNS_DIR: &str = "runs";
+/// Directory of the manifests, under the bookkeeping directory.
+pub const MANIFEST_DIR: &str = "manifest";
+/// Directory of the run ledgers, under the bookkeeping directory.
+pub const RUNS_DIR: &str = "runs";
 
 /// What happened to one source object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

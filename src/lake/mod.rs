@@ -33,6 +33,7 @@ pub mod maintain;
 pub mod manifest;
 pub mod partition;
 pub mod quarantine;
+pub mod remote;
 pub mod snapshot;
 pub mod summary;
 pub mod writer;
@@ -47,6 +48,38 @@ use deltalake::DeltaTable;
 
 use crate::schema::TABLE_DIR;
 
+/// Where a lake lives: a directory, or a prefix in S3.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A directory on this machine.
+    Local(PathBuf),
+    /// `s3://bucket/prefix`.
+    S3(std::sync::Arc<remote::S3Lake>),
+}
+
+impl Location {
+    /// The lake `--lake` names: `s3://…` is connected to with `s3`, anything else is a directory.
+    pub async fn resolve(lake: &Path, s3: &crate::source::s3::S3Options) -> Result<Location> {
+        if remote::is_s3(lake) {
+            let uri = lake.to_string_lossy();
+            Ok(Location::S3(std::sync::Arc::new(
+                remote::S3Lake::connect(&uri, s3).await?,
+            )))
+        } else {
+            Ok(Location::Local(lake.to_path_buf()))
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(p) => write!(f, "{}", p.display()),
+            Location::S3(s) => write!(f, "{}", s.uri),
+        }
+    }
+}
+
 /// The directory of trailscope's own bookkeeping inside a lake.
 pub const META_DIR: &str = "_trailscope";
 const STAGING_DIR: &str = "staging";
@@ -56,11 +89,23 @@ const COMMIT_MARKER: &str = "COMMITTED";
 const MOVED_LIST: &str = "moved-data-files";
 const TREE_DIR: &str = "tree";
 
-/// A lake opened for writing. Holds an exclusive lock until dropped.
+/// A lake opened for writing. Holds an exclusive lock until dropped (a lake on disk; S3 has
+/// no lock, and its commits need none).
 pub struct Lake {
+    /// The lake directory; for a lake in S3, a scratch directory where runs are staged and the
+    /// bookkeeping of committed runs is read.
     root: PathBuf,
     table: DeltaTable,
-    _lock: File,
+    remote: Option<std::sync::Arc<remote::S3Lake>>,
+    _lock: Option<File>,
+}
+
+impl Drop for Lake {
+    fn drop(&mut self) {
+        if self.remote.is_some() {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
 }
 
 impl Lake {
@@ -119,10 +164,61 @@ impl Lake {
         let mut lake = Lake {
             root: root.to_path_buf(),
             table,
-            _lock: lock,
+            remote: None,
+            _lock: Some(lock),
         };
         lake.recover().await?;
         Ok(lake)
+    }
+
+    /// Opens the lake at `loc`: [`Lake::open_waiting`] on disk; in S3, the table (created when
+    /// the lake is new) and a scratch directory holding the bookkeeping of its committed runs.
+    pub async fn open_at(loc: &Location) -> Result<Lake> {
+        let s3 = match loc {
+            Location::Local(dir) => return Lake::open_waiting(dir).await,
+            Location::S3(s3) => s3.clone(),
+        };
+        let table = delta::open_or_create_at(loc).await?;
+        let root =
+            std::env::temp_dir().join(format!("trailscope-lake-{}", uuid::Uuid::new_v4().simple()));
+        fs::create_dir_all(root.join(META_DIR))
+            .with_context(|| format!("creating the scratch directory {}", root.display()))?;
+        let lake = Lake {
+            root,
+            table,
+            remote: Some(s3.clone()),
+            _lock: None,
+        };
+        // The manifest and ledgers of committed runs only: a run that died before its commit
+        // left bookkeeping that no reader may trust.
+        let committed = delta::committed_runs(&lake.table).await?;
+        for dir in [manifest::MANIFEST_DIR, manifest::RUNS_DIR] {
+            let prefix = format!("{META_DIR}/{dir}");
+            for key in s3.list(&prefix).await? {
+                let run = key
+                    .rsplit('/')
+                    .next()
+                    .and_then(|n| n.split('.').next())
+                    .unwrap_or_default();
+                if committed.contains(run) {
+                    s3.download(&key, &lake.root.join(&key)).await?;
+                }
+            }
+        }
+        Ok(lake)
+    }
+
+    /// The lake in S3 this lake is, if it is one.
+    pub fn remote(&self) -> Option<&std::sync::Arc<remote::S3Lake>> {
+        self.remote.as_ref()
+    }
+
+    /// Where the lake lives.
+    pub fn location(&self) -> Location {
+        match &self.remote {
+            Some(s3) => Location::S3(s3.clone()),
+            None => Location::Local(self.root.clone()),
+        }
     }
 
     /// The lake's root directory.
@@ -137,7 +233,7 @@ impl Lake {
 
     /// Reads the table's latest version again, after a commit.
     pub async fn reload(&mut self) -> Result<()> {
-        self.table = delta::load(&self.root, None)
+        self.table = delta::load_at(&self.location(), None)
             .await?
             .context("the lake's table vanished")?;
         Ok(())
@@ -165,6 +261,7 @@ impl Lake {
             root: self.root.clone(),
             dir,
             run_id: run_id.to_owned(),
+            remote: self.remote.clone(),
         })
     }
 
@@ -318,6 +415,7 @@ pub struct Txn {
     root: PathBuf,
     dir: PathBuf,
     run_id: String,
+    remote: Option<std::sync::Arc<remote::S3Lake>>,
 }
 
 impl Txn {
@@ -369,6 +467,9 @@ impl Txn {
             list.push_str(&f.relative);
             list.push('\n');
         }
+        if let Some(s3) = self.remote.clone() {
+            return self.commit_s3(&s3, table, &new_files, ledger).await;
+        }
         // Recovery removes exactly these if the run never reaches its Delta commit.
         write_synced(&self.dir.join(MOVED_LIST), list.as_bytes())?;
         sync_dir(&self.dir);
@@ -389,6 +490,68 @@ impl Txn {
                 self.run_id
             )
         })?;
+        fs::remove_dir_all(&self.dir)
+            .with_context(|| format!("removing the staging directory {}", self.dir.display()))?;
+        Ok(version)
+    }
+
+    /// The commit of a run into a lake in S3: uploads the data files (no reader sees them until
+    /// the commit), then the run's bookkeeping (trusted only for committed runs), then makes the
+    /// Delta commit with S3's conditional write.
+    async fn commit_s3(
+        self,
+        s3: &remote::S3Lake,
+        table: &DeltaTable,
+        files: &[delta::NewFile],
+        ledger: serde_json::Value,
+    ) -> Result<u64> {
+        let tree = self.dir.join(TREE_DIR);
+        let mut staged = Vec::new();
+        let mut stack = vec![tree.clone()];
+        while let Some(d) = stack.pop() {
+            for p in list_dir(&d)? {
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let key = p
+                        .strip_prefix(&tree)
+                        .context("a staged file outside the staging tree")?
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    staged.push((p, key));
+                }
+            }
+        }
+        // Data first, bookkeeping second: a crash between them leaves only invisible files.
+        staged.sort_by_key(|(_, k)| !k.starts_with(&format!("{TABLE_DIR}/")));
+        let mut uploaded = Vec::new();
+        let mut result = Ok(());
+        for (path, key) in &staged {
+            if let Err(e) = s3.upload(path, key).await {
+                result = Err(e);
+                break;
+            }
+            uploaded.push(key.clone());
+            failpoint("moving");
+        }
+        let version = match result {
+            Ok(()) => delta::commit_run(table, files, &self.run_id, ledger).await,
+            Err(e) => Err(e),
+        };
+        let version = match version {
+            Ok(v) => v,
+            Err(e) => {
+                for key in &uploaded {
+                    s3.delete(key).await;
+                }
+                let _ = fs::remove_dir_all(&self.dir);
+                return Err(e.context(format!(
+                    "committing the run to {} failed; the lake is as it was",
+                    s3.uri
+                )));
+            }
+        };
+        failpoint("committing");
         fs::remove_dir_all(&self.dir)
             .with_context(|| format!("removing the staging directory {}", self.dir.display()))?;
         Ok(version)

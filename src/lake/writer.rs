@@ -169,6 +169,7 @@ impl<'t> Writer<'t> {
     pub async fn add(&mut self, pb: PartBatch) -> Result<Added> {
         self.tick += 1;
         if !self.parts.contains_key(&pb.key) {
+            self.fetch_remote(&pb.key).await?;
             let seen = existing_ids(self.files_of(&pb.key))?;
             self.parts.insert(
                 pb.key.clone(),
@@ -250,6 +251,26 @@ impl<'t> Writer<'t> {
             self.wait_one().await?;
         }
         Ok(added)
+    }
+
+    /// For a lake in S3: downloads the partition's files into the scratch directory, once, so
+    /// de-duplication reads them as it reads a local lake's.
+    async fn fetch_remote(&self, key: &PartitionKey) -> Result<()> {
+        let Some(s3) = &self.txn.remote else {
+            return Ok(());
+        };
+        for path in self.files_of(key) {
+            if path.exists() {
+                continue;
+            }
+            let key = path
+                .strip_prefix(&self.txn.root)
+                .context("a table file outside the lake")?
+                .to_string_lossy()
+                .replace('\\', "/");
+            s3.download(&key, path).await?;
+        }
+        Ok(())
     }
 
     fn files_of(&self, key: &PartitionKey) -> &[PathBuf] {

@@ -29,6 +29,7 @@ use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
 
+use crate::lake::Location;
 use crate::lake::META_DIR;
 use crate::lake::delta::AsOf;
 use crate::query::functions::{self, athena::AthenaBooleans};
@@ -101,22 +102,31 @@ pub async fn open_limited(
     scope: Scope,
     memory_limit: usize,
 ) -> Result<SessionContext> {
-    if !lake.join(META_DIR).is_dir() {
-        bail!(
-            "{} is not a trailscope lake (no {META_DIR}/ in it); build one with `trailscope ingest SOURCE --lake {}`",
-            lake.display(),
-            lake.display()
-        );
+    open_at(&Location::Local(lake.to_path_buf()), scope, memory_limit).await
+}
+
+/// [`open_limited`] for a lake on disk or in S3.
+pub async fn open_at(loc: &Location, scope: Scope, memory_limit: usize) -> Result<SessionContext> {
+    if let Location::Local(lake) = loc {
+        if !lake.join(META_DIR).is_dir() {
+            bail!(
+                "{} is not a trailscope lake (no {META_DIR}/ in it); build one with `trailscope ingest SOURCE --lake {}`",
+                lake.display(),
+                lake.display()
+            );
+        }
+        // Finish (or discard) a run that an ingest left half-committed, and convert a lake of
+        // the earlier format, unless an ingest is running right now; either way only committed
+        // files are in the table.
+        if let Ok(writer) = crate::lake::Lake::open(lake).await {
+            drop(writer);
+        }
     }
-    // Finish (or discard) a run that an ingest left half-committed, and convert a lake of the
-    // earlier format, unless an ingest is running right now; either way only committed files
-    // are in the table.
-    if let Ok(writer) = crate::lake::Lake::open(lake).await {
-        drop(writer);
-    }
-    let table = crate::lake::delta::load(lake, scope.as_of.as_ref())
+    let table = crate::lake::delta::load_at(loc, scope.as_of.as_ref())
         .await?
-        .with_context(|| format!("{} has no cloudtrail table yet", lake.display()))?;
+        .with_context(|| {
+            format!("{loc} has no cloudtrail table yet; build one with `trailscope ingest SOURCE --lake {loc}`")
+        })?;
     let version = table.version().unwrap_or(0);
     let ctx = context(memory_limit, Some(version))?;
     // DataFusion's own Parquet listing table, over a store that lists exactly this version's
@@ -139,6 +149,9 @@ pub async fn open_limited(
     let provider: Arc<dyn TableProvider> =
         Arc::new(ListingTable::try_new(config).context("opening the cloudtrail table")?);
     let ctx = finish(ctx, provider, scope).await?;
+    let Location::Local(lake) = loc else {
+        return Ok(ctx);
+    };
     let results = crate::lake::digests::results_path(lake);
     if results.is_file() {
         ctx.deregister_table(schema::VERIFICATION_TABLE)

@@ -252,3 +252,83 @@ fn plain_parquet(lake: &Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn a_lake_in_s3_is_ingested_queried_detected_and_compacted() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
+    let server = S3Server::start(root.path());
+    let (_d, parts, all) = split_sources(5, 600);
+    let uri = "s3://case-bucket/cases/42";
+    let lake = Path::new(uri);
+    let ep = server.endpoint.clone();
+    let run = |args: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend_from_slice(&["--endpoint-url", &ep]);
+        trailscope(&a)
+    };
+    for (i, p) in parts.iter().enumerate() {
+        let before = server.requests.lock().unwrap().len();
+        let out = run(&["ingest", p, "--lake", uri]);
+        assert_eq!(out.status.code(), Some(0), "run {i}\n{}", describe(&out));
+        if i == 1 {
+            // A commit costs a bounded number of requests: the log entry, the data files, the
+            // bookkeeping, and the reads of the log.
+            let reqs = server.requests.lock().unwrap()[before..].to_vec();
+            let puts = reqs.iter().filter(|r| r.op == "PutObject").count();
+            let log_puts = reqs
+                .iter()
+                .filter(|r| r.op == "PutObject" && r.uri.contains("_delta_log"))
+                .count();
+            assert_eq!(log_puts, 1, "one log entry per run: {reqs:?}");
+            let mut by_op = std::collections::BTreeMap::new();
+            for r in &reqs {
+                *by_op.entry(r.op.clone()).or_insert(0) += 1;
+            }
+            eprintln!("requests of one incremental run into an S3 lake: {by_op:?}");
+            assert!(puts <= 16, "{puts} uploads for one small run");
+        }
+    }
+    // Nothing was written locally under a directory named like the URI.
+    assert!(!Path::new("s3:").exists());
+    let s3_rows = run(&[
+        "sql",
+        "--lake",
+        uri,
+        "--format",
+        "csv",
+        "-e",
+        "SELECT count(*) AS n, count(DISTINCT eventid) AS d FROM cloudtrail",
+    ]);
+    assert_eq!(s3_rows.status.code(), Some(0), "{}", describe(&s3_rows));
+    let one = tempfile::tempdir().unwrap();
+    ingest_ok(Path::new(&all), one.path());
+    let local = count(one.path(), &[]);
+    let n = local.trim_start_matches("n\n");
+    assert_eq!(
+        String::from_utf8_lossy(&s3_rows.stdout).trim(),
+        format!("n,d\n{n},{n}")
+    );
+    // Re-ingesting everything adds nothing: the manifest of the committed runs lives in S3 too.
+    let again = run(&["ingest", &all, "--lake", uri]);
+    assert_eq!(again.status.code(), Some(0), "{}", describe(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("0 read"),
+        "{}",
+        describe(&again)
+    );
+    // Detections and the upkeep commands work on the S3 lake.
+    let det = run(&["detect", "--lake", uri, "--format", "json"]);
+    assert!(
+        det.status.code().is_some_and(|c| c < 2),
+        "{}",
+        describe(&det)
+    );
+    let opt = run(&["lake", "optimize", "--lake", uri]);
+    assert_eq!(opt.status.code(), Some(0), "{}", describe(&opt));
+    let info = run(&["lake", "info", "--lake", uri, "--json"]);
+    let info: Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["files"], info["partitions"], "{info}");
+    assert_eq!(info["rows"].as_u64().unwrap().to_string(), n);
+    let _ = lake;
+}

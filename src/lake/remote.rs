@@ -1,0 +1,199 @@
+//! Lake step: lakes in S3 (`--lake s3://bucket/prefix`).
+//!
+//! Input: the lake's S3 URI and the AWS options every command takes (profile, region, endpoint,
+//! the default credential chain). Output: an [`S3Lake`]: an object store rooted at the lake's
+//! prefix and the storage options the Delta table needs, with credentials resolved once from
+//! the chain so the table, the uploads and the reads sign the same way.
+//!
+//! The layout under the prefix is a local lake's (`cloudtrail/` with its `_delta_log/`,
+//! `_trailscope/`). S3 has no rename and no lock: a run uploads its data files and its
+//! bookkeeping under names no other run uses, then makes its Delta commit, which S3's
+//! conditional write (`If-None-Match: *` on the next log entry) makes atomic; a run that dies
+//! before it has uploaded files no version lists, and its bookkeeping belongs to no committed
+//! run, so every reader ignores both (`lake vacuum` removes the files).
+//!
+//! This module does not decide what is written; the lake and ingest modules do.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use aws_credential_types::provider::ProvideCredentials;
+use futures::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use crate::source::s3::{S3Options, sdk_config};
+
+/// A lake in S3.
+#[derive(Debug, Clone)]
+pub struct S3Lake {
+    /// `s3://bucket/prefix` as given, without a trailing slash.
+    pub uri: String,
+    /// The bucket.
+    pub bucket: String,
+    /// The prefix, without slashes at either end (empty for the bucket's root).
+    pub prefix: String,
+    /// Options for the Delta table's S3 store.
+    pub storage_options: HashMap<String, String>,
+    /// Everything under the prefix.
+    pub store: Arc<dyn ObjectStore>,
+}
+
+/// Whether `lake` names a lake in S3.
+pub fn is_s3(lake: &Path) -> bool {
+    lake.to_str().is_some_and(|s| s.starts_with("s3://"))
+}
+
+impl S3Lake {
+    /// Connects to the lake at `uri` (`s3://bucket/prefix`) with `opts`.
+    pub async fn connect(uri: &str, opts: &S3Options) -> Result<S3Lake> {
+        let rest = uri
+            .strip_prefix("s3://")
+            .with_context(|| format!("{uri} is not an s3:// URI"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("{uri}: the lake's URI needs a bucket (s3://bucket/prefix)");
+        }
+        let prefix = prefix.trim_matches('/').to_owned();
+        if opts.no_sign_request {
+            bail!(
+                "a lake in S3 is written and read with credentials; --no-sign-request is for public sources"
+            );
+        }
+        let config = sdk_config(opts, opts.region.clone(), true).await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .or_else(|| opts.region.clone())
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let provider = config.credentials_provider().with_context(|| {
+            format!(
+                "no AWS credentials for the lake {uri}: set a profile, AWS_ACCESS_KEY_ID or a role"
+            )
+        })?;
+        let creds = provider
+            .provide_credentials()
+            .await
+            .with_context(|| format!("getting AWS credentials for the lake {uri}"))?;
+        let mut storage_options = HashMap::from([
+            ("AWS_REGION".to_owned(), region.clone()),
+            (
+                "AWS_ACCESS_KEY_ID".to_owned(),
+                creds.access_key_id().to_owned(),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY".to_owned(),
+                creds.secret_access_key().to_owned(),
+            ),
+        ]);
+        if let Some(t) = creds.session_token() {
+            storage_options.insert("AWS_SESSION_TOKEN".to_owned(), t.to_owned());
+        }
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(&region)
+            .with_access_key_id(creds.access_key_id())
+            .with_secret_access_key(creds.secret_access_key());
+        if let Some(t) = creds.session_token() {
+            builder = builder.with_token(t);
+        }
+        if let Some(e) = &opts.endpoint_url {
+            storage_options.insert("AWS_ENDPOINT_URL".to_owned(), e.clone());
+            builder = builder
+                .with_endpoint(e)
+                .with_virtual_hosted_style_request(false);
+            if e.starts_with("http://") {
+                storage_options.insert("AWS_ALLOW_HTTP".to_owned(), "true".to_owned());
+                builder = builder.with_allow_http(true);
+            }
+        }
+        let s3 = builder
+            .build()
+            .with_context(|| format!("setting up S3 access to the lake {uri}"))?;
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(PrefixStore::new(s3, prefix.as_str()))
+        };
+        Ok(S3Lake {
+            uri: format!(
+                "s3://{bucket}{}",
+                if prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{prefix}")
+                }
+            ),
+            bucket: bucket.to_owned(),
+            prefix,
+            storage_options,
+            store,
+        })
+    }
+
+    /// The URL of the lake's table.
+    pub fn table_url(&self) -> Result<url::Url> {
+        url::Url::parse(&format!("{}/{}/", self.uri, crate::schema::TABLE_DIR))
+            .with_context(|| format!("{} is not a valid URI", self.uri))
+    }
+
+    /// Uploads the local file `from` to `key` (relative to the lake's prefix).
+    pub async fn upload(&self, from: &Path, key: &str) -> Result<()> {
+        let bytes = tokio::fs::read(from)
+            .await
+            .with_context(|| format!("reading {}", from.display()))?;
+        self.store
+            .put(&ObjectPath::from(key), bytes.into())
+            .await
+            .with_context(|| format!("uploading {} to {}/{key}", from.display(), self.uri))?;
+        Ok(())
+    }
+
+    /// Downloads `key` (relative to the lake's prefix) to the local file `to`.
+    pub async fn download(&self, key: &str, to: &Path) -> Result<()> {
+        let got = self
+            .store
+            .get(&ObjectPath::from(key))
+            .await
+            .with_context(|| format!("downloading {}/{key}", self.uri))?;
+        let bytes = got
+            .bytes()
+            .await
+            .with_context(|| format!("downloading {}/{key}", self.uri))?;
+        if let Some(parent) = to.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        tokio::fs::write(to, &bytes)
+            .await
+            .with_context(|| format!("writing {}", to.display()))
+    }
+
+    /// The keys under `dir` (relative to the lake's prefix).
+    pub async fn list(&self, dir: &str) -> Result<Vec<String>> {
+        let metas: Vec<_> = self
+            .store
+            .list(Some(&ObjectPath::from(dir)))
+            .try_collect()
+            .await
+            .with_context(|| format!("listing {}/{dir}", self.uri))?;
+        let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Deletes `key`, best effort (a file no version lists is harmless; vacuum removes it).
+    pub async fn delete(&self, key: &str) {
+        if let Err(e) = self.store.delete(&ObjectPath::from(key)).await {
+            log::warn!(
+                "could not delete {}/{key}: {e}; `trailscope lake vacuum` removes it",
+                self.uri
+            );
+        }
+    }
+}
