@@ -16,7 +16,7 @@
 //! | | [`verify`] | digest files, signatures, judging the chain and the logs, the verdicts |
 //! | | [`query`] | DataFusion over the lake: session, read-only check, execution, output, SQL functions |
 //! | | [`ingest`] | raw object to committed run: decode, records, conversion, restore, report, cache lake |
-//! | shared leaves | [`lake`] | the on-disk layout, commits, manifest, ledger, quarantine, kept digests |
+//! | shared leaves | [`lake`] | the Delta table on disk or in S3: commits, versions, compaction, manifest, ledger, quarantine, kept digests |
 //! | | [`source`] | S3 and local sources: listing by the key layout, fetching |
 //! | | [`schema`] | the only place that names columns and types |
 //! | | [`time`] | every CloudTrail time form and every `--since`/`--until` form |

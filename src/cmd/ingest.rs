@@ -115,6 +115,12 @@ pub struct IngestArgs {
     /// and the program itself (about 60 MiB).
     #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
     pub memory: u64,
+
+    /// Do not compact the partitions this run wrote to. By default, a partition holding 4 or
+    /// more files under 64 MiB after the run has them merged (in a second commit that changes
+    /// no row), so frequent small ingests keep queries fast.
+    #[arg(long, help_heading = "Tuning")]
+    pub no_compact: bool,
 }
 
 /// Runs `trailscope ingest`.
@@ -132,6 +138,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
         until: args.until,
     };
     opts.s3 = args.aws.into();
+    opts.compact = !args.no_compact;
     if let Some(j) = args.jobs {
         opts.jobs = j.max(1);
     }

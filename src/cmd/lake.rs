@@ -19,13 +19,13 @@ use crate::progress::inert;
 
 const EXAMPLES: &str = "\
 Examples:
-  trailscope lake info --lake ./case42              versions, runs, partitions, files, rows
-  trailscope lake optimize --lake ./case42          merge small files (no row changes)
+  trailscope lake info --lake ./case42                 versions, runs, partitions, files, rows
+  trailscope lake optimize --lake ./case42             merge small files (no row changes)
   trailscope lake optimize --partition account=111122223333,day=2024-03-05
-  trailscope lake vacuum --lake ./case42 --dry-run  what vacuum would delete
+  trailscope lake vacuum --lake ./case42 --dry-run     what vacuum would delete
   trailscope lake vacuum --retention 7d --yes-shorter-retention
   trailscope lake ddl --athena --location s3://case-bucket/case42/cloudtrail/
-  trailscope sql --lake ./case42 --as-of 3 -e 'SELECT count(*) FROM cloudtrail'
+  trailscope sql --lake ./case42 --as-of 3 -e \"SELECT count(*) FROM cloudtrail\"
 
 The cloudtrail table is a Delta Lake table: every ingest run is one commit (a version), a
 compaction is another, and --as-of on sql, detect, timeline, trace and summary reads any version

@@ -72,6 +72,8 @@ pub struct Options {
     pub writer: WriterConfig,
     /// Keep digest files and their signatures beside the lake, for offline verification.
     pub keep_digests: bool,
+    /// Compact the partitions the run wrote to, past the threshold of `maintain::Policy`.
+    pub compact: bool,
 }
 
 impl Options {
@@ -89,6 +91,7 @@ impl Options {
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             writer: WriterConfig::default(),
             keep_digests: false,
+            compact: true,
         }
     }
 }
@@ -277,7 +280,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
         .collect();
     lake.reload().await?;
     let mut version = version;
-    if !touched.is_empty() {
+    if opts.compact && !touched.is_empty() {
         let policy = crate::lake::maintain::Policy::default();
         match crate::lake::maintain::compact(&mut lake, policy, &|k| touched.contains(k)).await {
             Ok(c) => {

@@ -332,3 +332,72 @@ fn a_lake_in_s3_is_ingested_queried_detected_and_compacted() {
     assert_eq!(info["rows"].as_u64().unwrap().to_string(), n);
     let _ = lake;
 }
+
+#[test]
+fn a_run_into_s3_killed_at_any_step_is_whole_or_absent_for_an_outside_reader() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
+    let server = S3Server::start(root.path());
+    let (_d, _parts, all) = split_sources(1, 400);
+    let one = tempfile::tempdir().unwrap();
+    ingest_ok(Path::new(&all), one.path());
+    let want = records(one.path());
+    // The bucket's directory, read as any Delta reader reads the table: through its log.
+    let on_disk = root.path().join("case-bucket/killed");
+    for (i, point) in ["staged", "moving", "committing"].iter().enumerate() {
+        let uri = format!("s3://case-bucket/killed/{i}");
+        let lake = on_disk.join(i.to_string());
+        let killed = trailscope_with(
+            &[
+                "ingest",
+                &all,
+                "--lake",
+                &uri,
+                "--endpoint-url",
+                &server.endpoint,
+            ],
+            &[("TRAILSCOPE_FAILPOINT", point)],
+        );
+        assert_eq!(
+            killed.status.code(),
+            None,
+            "{point}: killed\n{}",
+            describe(&killed)
+        );
+        let seen = records(&lake);
+        match *point {
+            "committing" => assert!(
+                seen == want,
+                "{point}: {} of {} rows",
+                seen.len(),
+                want.len()
+            ),
+            _ => assert!(
+                seen.is_empty(),
+                "{point}: {} rows visible before the commit",
+                seen.len()
+            ),
+        }
+        let rerun = trailscope(&[
+            "ingest",
+            &all,
+            "--lake",
+            &uri,
+            "--endpoint-url",
+            &server.endpoint,
+        ]);
+        assert_eq!(
+            rerun.status.code(),
+            Some(0),
+            "{point}\n{}",
+            describe(&rerun)
+        );
+        let seen = records(&lake);
+        assert!(
+            seen == want,
+            "{point}: the rerun completes the lake: {} of {}",
+            seen.len(),
+            want.len()
+        );
+    }
+}
