@@ -102,8 +102,15 @@ pub struct Lake {
 
 impl Drop for Lake {
     fn drop(&mut self) {
-        if self.remote.is_some() {
+        if let Some(s3) = &self.remote {
             let _ = fs::remove_dir_all(&self.root);
+            // The lock object goes with the lake; a process killed outright leaves it, and the
+            // next writer says how to remove it.
+            if let Ok(handle) = tokio::runtime::Handle::try_current()
+                && handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+            {
+                tokio::task::block_in_place(|| handle.block_on(s3.unlock()));
+            }
         }
     }
 }
@@ -178,7 +185,14 @@ impl Lake {
             Location::Local(dir) => return Lake::open_waiting(dir).await,
             Location::S3(s3) => s3.clone(),
         };
-        let table = delta::open_or_create_at(loc).await?;
+        s3.lock().await?;
+        let table = match delta::open_or_create_at(loc).await {
+            Ok(t) => t,
+            Err(e) => {
+                s3.unlock().await;
+                return Err(e);
+            }
+        };
         let root =
             std::env::temp_dir().join(format!("trailscope-lake-{}", uuid::Uuid::new_v4().simple()));
         fs::create_dir_all(root.join(META_DIR))

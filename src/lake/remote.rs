@@ -43,6 +43,24 @@ pub struct S3Lake {
     pub store: Arc<dyn ObjectStore>,
 }
 
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "this machine".to_owned())
+}
+
+/// Whether a lock's holder was a process of this machine that no longer runs: only then is the
+/// lock known to be stale (a holder elsewhere may be alive whatever its age).
+fn holder_is_dead(holder: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(holder) else {
+        return false;
+    };
+    let (Some(pid), Some(host)) = (v["pid"].as_u64(), v["host"].as_str()) else {
+        return false;
+    };
+    host == hostname() && !Path::new(&format!("/proc/{pid}")).exists()
+}
+
 /// Whether `lake` names a lake in S3.
 pub fn is_s3(lake: &Path) -> bool {
     lake.to_str().is_some_and(|s| s.starts_with("s3://"))
@@ -185,6 +203,92 @@ impl S3Lake {
         let mut keys: Vec<String> = metas.into_iter().map(|m| m.location.to_string()).collect();
         keys.sort();
         Ok(keys)
+    }
+
+    /// Takes the lake's writer lock: the object `_trailscope/lock`, created only if absent (S3's
+    /// conditional write), so two ingests into one lake run one after the other and the second
+    /// is de-duplicated against the first, as on disk. Waits while another writer holds it.
+    pub async fn lock(&self) -> Result<()> {
+        let key = ObjectPath::from(format!("{}/lock", super::META_DIR));
+        let body = serde_json::json!({
+            "pid": std::process::id(),
+            "host": hostname(),
+            "since": chrono::Utc::now().to_rfc3339(),
+            "nonce": uuid::Uuid::new_v4().simple().to_string(),
+        })
+        .to_string();
+        let mut noted = false;
+        loop {
+            let put = self
+                .store
+                .put_opts(
+                    &key,
+                    body.clone().into(),
+                    object_store::PutMode::Create.into(),
+                )
+                .await;
+            match put {
+                Ok(_) => {
+                    // S3 makes the create atomic; some S3-compatible stores check and write in
+                    // two steps, and two writers can both "create" it. Reading it back after a
+                    // moment tells which one the store kept.
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                    let kept = match self.store.get(&key).await {
+                        Ok(r) => r.bytes().await.ok(),
+                        Err(_) => None,
+                    };
+                    if kept.as_deref() == Some(body.as_bytes()) {
+                        return Ok(());
+                    }
+                    log::info!(
+                        "another writer took the lock of {} at the same moment",
+                        self.uri
+                    );
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                Err(object_store::Error::AlreadyExists { .. })
+                | Err(object_store::Error::Precondition { .. }) => {
+                    let holder = match self.store.get(&key).await {
+                        Ok(r) => r
+                            .bytes()
+                            .await
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            .unwrap_or_default(),
+                        Err(_) => String::new(),
+                    };
+                    if holder_is_dead(&holder) {
+                        log::warn!(
+                            "the lock of {} was left by a process of this machine that is gone \
+                             ({}); taking it over",
+                            self.uri,
+                            crate::progress::inert(&holder)
+                        );
+                        self.unlock().await;
+                        continue;
+                    }
+                    if !noted {
+                        crate::progress::note(&format!(
+                            "another trailscope process is writing to the lake {} ({}); waiting \
+                             for it to finish. If that process died, delete {}/{key} and run again.",
+                            self.uri,
+                            crate::progress::inert(&holder),
+                            self.uri
+                        ));
+                        noted = true;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("taking the writer lock of {}", self.uri));
+                }
+            }
+        }
+    }
+
+    /// Releases the writer lock.
+    pub async fn unlock(&self) {
+        self.delete(&format!("{}/lock", super::META_DIR)).await;
     }
 
     /// Deletes `key`, best effort (a file no version lists is harmless; vacuum removes it).

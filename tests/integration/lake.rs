@@ -401,3 +401,43 @@ fn a_run_into_s3_killed_at_any_step_is_whole_or_absent_for_an_outside_reader() {
         );
     }
 }
+
+#[test]
+fn two_ingests_into_one_s3_lake_at_once_both_land_without_duplicates() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
+    let server = S3Server::start(root.path());
+    let (_d, parts, all) = split_sources(2, 500);
+    let uri = "s3://case-bucket/shared".to_owned();
+    let spawn = |src: String, uri: String, ep: String| {
+        std::thread::spawn(move || {
+            trailscope(&["-v", "ingest", &src, "--lake", &uri, "--endpoint-url", &ep])
+        })
+    };
+    let a = spawn(parts[0].clone(), uri.clone(), server.endpoint.clone());
+    let b = spawn(all.clone(), uri.clone(), server.endpoint.clone());
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    assert_eq!(a.status.code(), Some(0), "{}", describe(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", describe(&b));
+    let one = tempfile::tempdir().unwrap();
+    ingest_ok(Path::new(&all), one.path());
+    let (got, want) = (
+        records(&root.path().join("case-bucket/shared")),
+        records(one.path()),
+    );
+    assert!(
+        got == want,
+        "{} rows, {} expected\n{}\n{}",
+        got.len(),
+        want.len(),
+        describe(&a),
+        describe(&b)
+    );
+    // The lock went with the runs.
+    assert!(
+        !root
+            .path()
+            .join("case-bucket/shared/_trailscope/lock")
+            .exists()
+    );
+}
