@@ -1,8 +1,10 @@
 //! Session step: a DataFusion context over the lake, read-only toward the evidence.
 //!
-//! Input: a lake directory. Output: a `SessionContext` with the table `cloudtrail` (the
-//! hive-partitioned Parquet, with `account`, `region` and `day` as columns, so filters on them
-//! prune files and filters on `eventtime` prune row groups), the views of `queries/views/`, the
+//! Input: a lake (a directory or `s3://…`) and the version to read. Output: a `SessionContext`
+//! with the table `cloudtrail` (exactly the files of that Delta version, read as hive-partitioned
+//! Parquet through [`crate::lake::snapshot`], with `account`, `region` and `day` as columns, so
+//! filters on them prune files and filters on `eventtime` prune row groups), the views of
+//! `queries/views/`, the
 //! `verification` table of the latest `verify` verdicts, the JSON functions of
 //! `datafusion-functions-json` and trailscope's own ([`super::functions`]), in the PostgreSQL
 //! dialect. Tables that higher wings compute (`credential_chains`) are added by the caller.
