@@ -174,3 +174,55 @@ impl ObjectStore for SnapshotStore {
         Err(read_only())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::delta::{self, NewFile};
+    use futures::TryStreamExt;
+    use object_store::ObjectStoreExt;
+
+    #[tokio::test]
+    async fn lists_exactly_the_versions_files_and_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = delta::open_or_create(dir.path()).await.unwrap();
+        let file = |p: &str| NewFile {
+            path: p.into(),
+            partition: delta::partition_of(p).unwrap(),
+            size: 1,
+            rows: 1,
+            time_range: None,
+        };
+        let committed = "account=1/region=r/day=2024-01-01/a.parquet";
+        delta::commit_run(&t, &[file(committed)], "run-1", serde_json::json!({}))
+            .await
+            .unwrap();
+        // A file on disk that no commit added is not listed.
+        let stray = dir
+            .path()
+            .join("cloudtrail/account=1/region=r/day=2024-01-02/b.parquet");
+        std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
+        std::fs::write(&stray, b"x").unwrap();
+        let t = delta::load(dir.path(), None).await.unwrap().unwrap();
+        let store = SnapshotStore::new(&t).unwrap();
+        let all: Vec<ObjectMeta> = store.list(None).try_collect().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].location.as_ref(), committed);
+        let top = store.list_with_delimiter(None).await.unwrap();
+        assert_eq!(top.common_prefixes, vec![Path::from("account=1")]);
+        let days = store
+            .list_with_delimiter(Some(&Path::from("account=1/region=r")))
+            .await
+            .unwrap();
+        assert_eq!(
+            days.common_prefixes,
+            vec![Path::from("account=1/region=r/day=2024-01-01")]
+        );
+        assert!(
+            store
+                .put(&Path::from("x"), b"y".to_vec().into())
+                .await
+                .is_err()
+        );
+    }
+}
