@@ -335,18 +335,10 @@ fn finish_marked_runs(root: &Path) -> Result<()> {
 /// adds, unchanged, every Parquet file a lake of the earlier format holds.
 async fn convert(root: &Path) -> Result<DeltaTable> {
     let table_dir = root.join(TABLE_DIR);
-    let mut found = Vec::new();
-    let mut stack = vec![table_dir.clone()];
-    while let Some(d) = stack.pop() {
-        for p in list_dir(&d)? {
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "parquet") {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
+    let found: Vec<PathBuf> = files_under(&table_dir)?
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
     let mut files = Vec::new();
     let mut rows_before = 0u64;
     for p in &found {
@@ -521,20 +513,13 @@ impl Txn {
     ) -> Result<u64> {
         let tree = self.dir.join(TREE_DIR);
         let mut staged = Vec::new();
-        let mut stack = vec![tree.clone()];
-        while let Some(d) = stack.pop() {
-            for p in list_dir(&d)? {
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let key = p
-                        .strip_prefix(&tree)
-                        .context("a staged file outside the staging tree")?
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    staged.push((p, key));
-                }
-            }
+        for p in files_under(&tree)? {
+            let key = p
+                .strip_prefix(&tree)
+                .context("a staged file outside the staging tree")?
+                .to_string_lossy()
+                .replace('\\', "/");
+            staged.push((p, key));
         }
         // Data first, bookkeeping second: a crash between them leaves only invisible files.
         staged.sort_by_key(|(_, k)| !k.starts_with(&format!("{TABLE_DIR}/")));
@@ -718,6 +703,23 @@ pub fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("reading {}", dir.display()))?;
     paths.sort();
     Ok(paths)
+}
+
+/// Every file under `dir`, at any depth, sorted; none when it does not exist.
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for p in list_dir(&d)? {
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Path of a partition directory relative to the lake root.

@@ -63,6 +63,14 @@ fn records(lake: &Path) -> Vec<Value> {
     restored(lake).into_iter().map(|(r, _)| r).collect()
 }
 
+/// An S3 server over a fresh directory holding the bucket `case-bucket`.
+fn case_bucket() -> (tempfile::TempDir, S3Server) {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
+    let server = S3Server::start(root.path());
+    (root, server)
+}
+
 fn info(lake: &Path) -> Value {
     json_ok(&["lake", "info", "--lake", lake.to_str().unwrap(), "--json"])
 }
@@ -255,12 +263,9 @@ fn plain_parquet(lake: &Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn a_lake_in_s3_is_ingested_queried_detected_and_compacted() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
-    let server = S3Server::start(root.path());
+    let (_root, server) = case_bucket();
     let (_d, parts, all) = split_sources(5, 600);
     let uri = "s3://case-bucket/cases/42";
-    let lake = Path::new(uri);
     let ep = server.endpoint.clone();
     let run = |args: &[&str]| {
         let mut a: Vec<&str> = args.to_vec();
@@ -330,14 +335,11 @@ fn a_lake_in_s3_is_ingested_queried_detected_and_compacted() {
     let info: Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["files"], info["partitions"], "{info}");
     assert_eq!(info["rows"].as_u64().unwrap().to_string(), n);
-    let _ = lake;
 }
 
 #[test]
 fn a_run_into_s3_killed_at_any_step_is_whole_or_absent_for_an_outside_reader() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
-    let server = S3Server::start(root.path());
+    let (root, server) = case_bucket();
     let (_d, _parts, all) = split_sources(1, 400);
     let one = tempfile::tempdir().unwrap();
     ingest_ok(Path::new(&all), one.path());
@@ -347,17 +349,15 @@ fn a_run_into_s3_killed_at_any_step_is_whole_or_absent_for_an_outside_reader() {
     for (i, point) in ["staged", "moving", "committing"].iter().enumerate() {
         let uri = format!("s3://case-bucket/killed/{i}");
         let lake = on_disk.join(i.to_string());
-        let killed = trailscope_with(
-            &[
-                "ingest",
-                &all,
-                "--lake",
-                &uri,
-                "--endpoint-url",
-                &server.endpoint,
-            ],
-            &[("TRAILSCOPE_FAILPOINT", point)],
-        );
+        let args = [
+            "ingest",
+            &all,
+            "--lake",
+            &uri,
+            "--endpoint-url",
+            &server.endpoint,
+        ];
+        let killed = trailscope_with(&args, &[("TRAILSCOPE_FAILPOINT", point)]);
         assert_eq!(
             killed.status.code(),
             None,
@@ -378,14 +378,7 @@ fn a_run_into_s3_killed_at_any_step_is_whole_or_absent_for_an_outside_reader() {
                 seen.len()
             ),
         }
-        let rerun = trailscope(&[
-            "ingest",
-            &all,
-            "--lake",
-            &uri,
-            "--endpoint-url",
-            &server.endpoint,
-        ]);
+        let rerun = trailscope(&args);
         assert_eq!(
             rerun.status.code(),
             Some(0),
@@ -404,9 +397,7 @@ fn a_run_into_s3_killed_at_any_step_is_whole_or_absent_for_an_outside_reader() {
 
 #[test]
 fn two_ingests_into_one_s3_lake_at_once_both_land_without_duplicates() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
-    let server = S3Server::start(root.path());
+    let (root, server) = case_bucket();
     let (_d, parts, all) = split_sources(2, 500);
     let uri = "s3://case-bucket/shared".to_owned();
     let spawn = |src: String, uri: String, ep: String| {
