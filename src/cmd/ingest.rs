@@ -116,9 +116,9 @@ pub struct IngestArgs {
     #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
     pub memory: u64,
 
-    /// Do not compact the partitions this run wrote to. By default, a partition holding 4 or
-    /// more files under 64 MiB after the run has them merged (in a second commit that changes
-    /// no row), so frequent small ingests keep queries fast.
+    /// Do not compact. By default, a partition that held files before this run and holds 2 or
+    /// more files under 64 MiB after it has them merged (in a second commit that changes no
+    /// row), so frequent small ingests keep queries fast.
     #[arg(long, help_heading = "Tuning")]
     pub no_compact: bool,
 }

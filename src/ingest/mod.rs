@@ -218,6 +218,10 @@ pub async fn run(opts: &Options) -> Result<Report> {
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let started_at = now();
+    let had_files: std::collections::BTreeSet<_> = crate::lake::delta::files(lake.table())?
+        .into_iter()
+        .map(|f| f.partition)
+        .collect();
     let txn = lake.begin(&run_id)?;
     let s3 = Arc::new(s3);
     let result = convert_and_write(opts, &lake, &txn, &run_id, to_read, &s3, &mut ledger).await;
@@ -268,8 +272,11 @@ pub async fn run(opts: &Options) -> Result<Report> {
             )));
         }
     };
-    // Automatic compaction of the partitions this run wrote to, past the documented threshold
-    // (`maintain::Policy`). The run is committed already: a failure here is only a warning.
+    // Automatic compaction of the partitions this run added files to that held files before it,
+    // past the documented threshold (`maintain::Policy`): the small files of frequent runs. The
+    // files one large run writes are as large as its memory allows, and rewriting them would
+    // only slow the run down (`lake optimize` merges them on request). The run is committed
+    // already: a failure here is only a warning.
     let touched: std::collections::BTreeSet<_> = files
         .iter()
         .filter_map(|f| {
@@ -277,6 +284,7 @@ pub async fn run(opts: &Options) -> Result<Report> {
                 .split_once('/')
                 .and_then(|(_, rel)| crate::lake::delta::partition_of(rel))
         })
+        .filter(|k| had_files.contains(k))
         .collect();
     lake.reload().await?;
     let mut version = version;

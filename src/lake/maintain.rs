@@ -43,19 +43,17 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             small_file_bytes: 64 << 20,
-            min_small_files: 4,
+            min_small_files: 2,
             target_file_bytes: 256 << 20,
         }
     }
 }
 
 impl Policy {
-    /// The policy of `lake optimize`: every partition with two or more small files.
+    /// The policy of `lake optimize`: every partition with two or more small files (the
+    /// automatic one is the same, applied only to partitions a run added to that held files).
     pub fn explicit() -> Policy {
-        Policy {
-            min_small_files: 2,
-            ..Policy::default()
-        }
+        Policy::default()
     }
 }
 

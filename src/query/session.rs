@@ -120,7 +120,12 @@ pub async fn open_at(loc: &Location, scope: Scope, memory_limit: usize) -> Resul
         // Finish (or discard) a run that an ingest left half-committed, and convert a lake of
         // the earlier format, unless an ingest is running right now; either way only committed
         // files are in the table.
-        if let Ok(writer) = crate::lake::Lake::open(lake).await {
+        // (Only when there is something to do: opening the writer reads the log once more.)
+        let staging = lake.join(META_DIR).join("staging");
+        let pending = crate::lake::list_dir(&staging).is_ok_and(|d| !d.is_empty());
+        if (pending || !crate::lake::delta::exists(lake))
+            && let Ok(writer) = crate::lake::Lake::open(lake).await
+        {
             drop(writer);
         }
     }
