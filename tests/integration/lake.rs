@@ -331,6 +331,14 @@ fn a_lake_in_s3_is_ingested_queried_detected_and_compacted() {
     );
     let opt = run(&["lake", "optimize", "--lake", uri]);
     assert_eq!(opt.status.code(), Some(0), "{}", describe(&opt));
+    // Vacuum sees the replaced files and, inside the retention period, deletes none.
+    let vac = run(&["lake", "vacuum", "--lake", uri, "--dry-run"]);
+    assert_eq!(vac.status.code(), Some(0), "{}", describe(&vac));
+    assert!(
+        String::from_utf8_lossy(&vac.stdout).contains("would delete 0 files"),
+        "{}",
+        describe(&vac)
+    );
     let info = run(&["lake", "info", "--lake", uri, "--json"]);
     let info: Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["files"], info["partitions"], "{info}");
