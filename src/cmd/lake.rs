@@ -136,7 +136,7 @@ pub fn run(args: LakeArgs) -> Result<ExitCode> {
                 let only = |k: &PartitionKey| {
                     filters.is_empty() || filters.iter().any(|f| f.matches(k))
                 };
-                let c = maintain::compact(&mut l, Policy::explicit(), &only).await?;
+                let c = maintain::compact(&mut l, Policy::default(), &only).await?;
                 match c.version {
                     None => writeln!(out, "nothing to compact: no partition holds two small files")?,
                     Some(v) => writeln!(

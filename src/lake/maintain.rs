@@ -49,14 +49,6 @@ impl Default for Policy {
     }
 }
 
-impl Policy {
-    /// The policy of `lake optimize`: every partition with two or more small files (the
-    /// automatic one is the same, applied only to partitions a run added to that held files).
-    pub fn explicit() -> Policy {
-        Policy::default()
-    }
-}
-
 /// What one compaction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Compaction {
