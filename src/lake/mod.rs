@@ -193,32 +193,13 @@ impl Lake {
                 return Err(e);
             }
         };
-        let root =
-            std::env::temp_dir().join(format!("trailscope-lake-{}", uuid::Uuid::new_v4().simple()));
-        fs::create_dir_all(root.join(META_DIR))
-            .with_context(|| format!("creating the scratch directory {}", root.display()))?;
         let lake = Lake {
-            root,
+            root: scratch_dir()?,
             table,
             remote: Some(s3.clone()),
             _lock: None,
         };
-        // The manifest and ledgers of committed runs only: a run that died before its commit
-        // left bookkeeping that no reader may trust.
-        let committed = delta::committed_runs(&lake.table).await?;
-        for dir in [manifest::MANIFEST_DIR, manifest::RUNS_DIR] {
-            let prefix = format!("{META_DIR}/{dir}");
-            for key in s3.list(&prefix).await? {
-                let run = key
-                    .rsplit('/')
-                    .next()
-                    .and_then(|n| n.split('.').next())
-                    .unwrap_or_default();
-                if committed.contains(run) {
-                    s3.download(&key, &lake.root.join(&key)).await?;
-                }
-            }
-        }
+        fetch_committed(&s3, &lake.table, &lake.root).await?;
         Ok(lake)
     }
 
@@ -777,6 +758,109 @@ pub fn ensure_outside(lake: &Path, output: &Path) -> Result<()> {
 /// Whether `path` holds a lake (a manifest), so verification can use and update it.
 pub fn is_lake(path: &Path) -> bool {
     path.join(META_DIR).join("manifest").is_dir()
+}
+
+/// A new scratch directory for the bookkeeping of a lake in S3.
+fn scratch_dir() -> Result<PathBuf> {
+    let root =
+        std::env::temp_dir().join(format!("trailscope-lake-{}", uuid::Uuid::new_v4().simple()));
+    fs::create_dir_all(root.join(META_DIR))
+        .with_context(|| format!("creating the scratch directory {}", root.display()))?;
+    Ok(root)
+}
+
+/// Downloads the manifests and ledgers of the runs `table` has committed into `root`: a run that
+/// died before its commit left bookkeeping that no reader may trust.
+async fn fetch_committed(s3: &remote::S3Lake, table: &DeltaTable, root: &Path) -> Result<()> {
+    let committed = delta::committed_runs(table).await?;
+    for dir in [manifest::MANIFEST_DIR, manifest::RUNS_DIR] {
+        let prefix = format!("{META_DIR}/{dir}");
+        for key in s3.list(&prefix).await? {
+            // Run ids carry a '.' (fractional seconds): only the file's extension is cut off.
+            let name = key.rsplit('/').next().unwrap_or_default();
+            let run = name
+                .strip_suffix(".jsonl")
+                .or_else(|| name.strip_suffix(".json"))
+                .unwrap_or(name);
+            if committed.contains(run) {
+                s3.download(&key, &root.join(&key)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A lake's bookkeeping as files on this machine, for a command that reads it and replaces files
+/// beside the table without making a run (`verify`). On disk it is the lake directory itself. In
+/// S3 it is a scratch copy of the committed runs' manifests and ledgers, the saved public keys
+/// and the latest verdicts, removed when dropped; [`Bookkeeping::publish`] puts a file the
+/// command replaced back into the lake.
+pub struct Bookkeeping {
+    root: PathBuf,
+    remote: Option<std::sync::Arc<remote::S3Lake>>,
+}
+
+impl Drop for Bookkeeping {
+    fn drop(&mut self) {
+        if self.remote.is_some() {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+impl Bookkeeping {
+    /// The bookkeeping of the lake at `loc`, or `None` when there is no lake there.
+    pub async fn fetch(loc: &Location) -> Result<Option<Bookkeeping>> {
+        let s3 = match loc {
+            Location::Local(dir) => {
+                return Ok(is_lake(dir).then(|| Bookkeeping {
+                    root: dir.clone(),
+                    remote: None,
+                }));
+            }
+            Location::S3(s3) => s3.clone(),
+        };
+        let Some(table) = delta::load_at(loc, None).await? else {
+            return Ok(None);
+        };
+        let book = Bookkeeping {
+            root: scratch_dir()?,
+            remote: Some(s3.clone()),
+        };
+        fetch_committed(&s3, &table, &book.root).await?;
+        for file in [digests::KEYS_FILE, digests::RESULTS_FILE] {
+            if let Some(bytes) = s3.get(file).await? {
+                let to = book.root.join(file);
+                if let Some(d) = to.parent() {
+                    fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+                }
+                fs::write(&to, &bytes).with_context(|| format!("writing {}", to.display()))?;
+            }
+        }
+        Ok(Some(book))
+    }
+
+    /// The directory that stands for the lake.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Puts `path`, a file under [`Bookkeeping::root`], where the lake keeps it, and says where
+    /// that is.
+    pub async fn publish(&self, path: &Path) -> Result<String> {
+        let Some(s3) = &self.remote else {
+            return Ok(path.display().to_string());
+        };
+        let key = path
+            .strip_prefix(&self.root)
+            .with_context(|| format!("{} is not part of the lake", path.display()))?
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        s3.upload(path, &key).await?;
+        Ok(format!("{}/{key}", s3.uri))
+    }
 }
 
 /// Writes `bytes` to a staged file and syncs it.
