@@ -165,7 +165,8 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         if let Some(out) = &args.output {
             crate::lake::ensure_outside(&lake, out)?;
         }
-        statuses = crate::verify::results::load_evidence(&lake)?;
+        let loc = crate::lake::Location::resolve(&lake, &args.input.aws.clone().into()).await?;
+        statuses = crate::verify::results::load_evidence_at(&loc).await?;
         let bar = crate::progress::rules(rules.len() as u64);
         let outcomes = detect::run(&ctx, rules, &overrides, |o| {
             match &o.result {

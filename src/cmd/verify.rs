@@ -18,6 +18,7 @@ use clap::Args;
 use super::args::{AwsArgs, LakeArg};
 use super::{EXIT_FOUND, EXIT_OK};
 use crate::lake::digests as store;
+use crate::lake::{Bookkeeping, Location};
 use crate::query::output::{Format, write_records};
 use crate::source::layout::{Filters, ymd};
 use crate::time::parse_day;
@@ -38,6 +39,9 @@ Examples:
 
   # Offline, from the lake alone: digests kept by `ingest --keep-digests`, hashes from the manifest
   trailscope verify --lake ./case42 --public-keys keys.json
+
+  # A lake in S3: the verdicts and the keys used are stored in it, for every responder's detect
+  trailscope verify s3://my-trail-bucket/AWSLogs/ --lake s3://case-bucket/case42
 
 A digest is valid when it is where CloudTrail delivered it, its SHA256withRSA signature verifies
 with the CloudTrail key it names, and its previous-digest hash and signature match the real previous
@@ -146,13 +150,22 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
     {
         bail!("--since {} is after --until {}", ymd(s), ymd(u));
     }
-    let lake_dir = args.lake.dir.clone();
-    let lake = crate::lake::is_lake(&lake_dir).then(|| lake_dir.clone());
-    if lake.is_none() && args.source.is_none() {
-        bail!(
-            "{} is not a lake; give the trail as SOURCE (s3://bucket/AWSLogs/ or a local copy), or --lake DIR",
-            lake_dir.display()
-        );
+    let runtime = super::runtime()?;
+    let s3: crate::source::s3::S3Options = args.aws.clone().into();
+    let loc = runtime.block_on(Location::resolve(&args.lake.dir, &s3))?;
+    // A lake in S3 is verified from a scratch copy of its bookkeeping; the verdicts and keys go
+    // back into it.
+    let book = runtime.block_on(Bookkeeping::fetch(&loc))?;
+    let lake = book.as_ref().map(|b| b.root().to_path_buf());
+    match (&lake, &args.source) {
+        (None, None) => bail!(
+            "{loc} is not a lake; give the trail as SOURCE (s3://bucket/AWSLogs/ or a local copy), or --lake DIR|S3URI"
+        ),
+        // Digests are kept only in lakes on disk (`ingest --keep-digests`).
+        (Some(_), None) if matches!(loc, Location::S3(_)) => bail!(
+            "the lake {loc} keeps no digests (a lake in S3 does not); give the trail as SOURCE (s3://bucket/AWSLogs/ or a local copy)"
+        ),
+        _ => {}
     }
     let opts = Options {
         source: args.source.clone(),
@@ -163,11 +176,10 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             since: args.since,
             until: args.until,
         },
-        s3: args.aws.clone().into(),
+        s3,
         bucket: args.bucket.clone(),
         concurrency: args.fetch_concurrency.max(1),
     };
-    let runtime = super::runtime()?;
     let started = std::time::Instant::now();
     let mut gathered = runtime.block_on(gather::gather(&opts))?;
 
@@ -191,7 +203,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
         }
     };
     // Whatever keys served are kept beside the lake, so the next run needs no AWS access.
-    if let Some(l) = &lake
+    if let (Some(l), Some(book)) = (&lake, &book)
         && !keys.is_empty()
     {
         let mut all = saved.unwrap_or_default();
@@ -205,6 +217,7 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
                 std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
             }
             store::write_atomic(&path, all.to_json().as_bytes())?;
+            runtime.block_on(book.publish(&path))?;
         }
     }
     if let Some(path) = &args.save_public_keys {
@@ -217,8 +230,11 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode> {
             .map(|n| n.and_time(chrono::NaiveTime::MIN).and_utc())
     });
     let report = crate::verify::judge::verify(&gathered.inputs);
-    let stored = match &lake {
-        Some(l) => Some(crate::verify::results::write_results(l, &report)?),
+    let stored = match &book {
+        Some(b) => {
+            let path = crate::verify::results::write_results(b.root(), &report)?;
+            Some(runtime.block_on(b.publish(&path))?)
+        }
         None => None,
     };
     log::info!(
@@ -274,7 +290,7 @@ fn print_text(
     out: &mut impl Write,
     args: &VerifyArgs,
     report: &Report,
-    stored: Option<&std::path::Path>,
+    stored: Option<&str>,
 ) -> Result<()> {
     match (args.since, args.until) {
         (None, None) => writeln!(out, "Results requested for every digest found")?,
@@ -339,8 +355,7 @@ fn print_text(
     match stored {
         Some(p) => writeln!(
             out,
-            "Verdicts stored in {}: query them as the `verification` table; `detect` marks findings by them.",
-            p.display()
+            "Verdicts stored in {p}: query them as the `verification` table; `detect` marks findings by them."
         )?,
         None => writeln!(
             out,

@@ -103,14 +103,21 @@ pub fn digest_dir(lake: &Path) -> PathBuf {
     lake.join(META_DIR).join("digests")
 }
 
+/// Where the public keys saved beside the lake are, relative to the lake (also the key under a
+/// lake's prefix in S3).
+pub const KEYS_FILE: &str = "_trailscope/digests/public-keys.json";
+
+/// Where the latest verdicts are, relative to the lake.
+pub const RESULTS_FILE: &str = "_trailscope/verification.parquet";
+
 /// The public keys saved beside the lake.
 pub fn keys_path(lake: &Path) -> PathBuf {
-    digest_dir(lake).join("public-keys.json")
+    lake.join(KEYS_FILE)
 }
 
 /// The latest verdicts.
 pub fn results_path(lake: &Path) -> PathBuf {
-    lake.join(META_DIR).join("verification.parquet")
+    lake.join(RESULTS_FILE)
 }
 
 /// Keeps one digest beside the lake, as found: the bytes under `<bucket>/<key>` (`_local/` and

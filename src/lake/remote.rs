@@ -192,6 +192,29 @@ impl S3Lake {
             .with_context(|| format!("writing {}", to.display()))
     }
 
+    /// The bytes of `key` (relative to the lake's prefix), or `None` when there is no such object.
+    pub async fn get(&self, key: &str) -> Result<Option<bytes::Bytes>> {
+        let got = match self.store.get(&ObjectPath::from(key)).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("reading {}/{key}", self.uri)),
+        };
+        let bytes = got
+            .bytes()
+            .await
+            .with_context(|| format!("reading {}/{key}", self.uri))?;
+        Ok(Some(bytes))
+    }
+
+    /// Whether `key` (relative to the lake's prefix) exists.
+    pub async fn exists(&self, key: &str) -> Result<bool> {
+        match self.store.head(&ObjectPath::from(key)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e).with_context(|| format!("looking for {}/{key}", self.uri)),
+        }
+    }
+
     /// The keys under `dir` (relative to the lake's prefix).
     pub async fn list(&self, dir: &str) -> Result<Vec<String>> {
         let metas: Vec<_> = self

@@ -25,6 +25,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
 use datafusion::scalar::ScalarValue;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
@@ -156,20 +157,43 @@ pub async fn open_at(loc: &Location, scope: Scope, memory_limit: usize) -> Resul
     let provider: Arc<dyn TableProvider> =
         Arc::new(ListingTable::try_new(config).context("opening the cloudtrail table")?);
     let ctx = finish(ctx, provider, scope).await?;
-    let Location::Local(lake) = loc else {
-        return Ok(ctx);
-    };
-    let results = crate::lake::digests::results_path(lake);
-    if results.is_file() {
-        ctx.deregister_table(schema::VERIFICATION_TABLE)
-            .context("replacing the verification table")?;
-        ctx.register_parquet(
-            schema::VERIFICATION_TABLE,
-            &results.to_string_lossy(),
-            datafusion::prelude::ParquetReadOptions::default(),
-        )
-        .await
-        .with_context(|| format!("opening {}", results.display()))?;
+    // The latest verdicts, when the lake was verified: a file beside the table, not versioned.
+    match loc {
+        Location::Local(lake) => {
+            let results = crate::lake::digests::results_path(lake);
+            if results.is_file() {
+                ctx.deregister_table(schema::VERIFICATION_TABLE)
+                    .context("replacing the verification table")?;
+                ctx.register_parquet(
+                    schema::VERIFICATION_TABLE,
+                    &results.to_string_lossy(),
+                    datafusion::prelude::ParquetReadOptions::default(),
+                )
+                .await
+                .with_context(|| format!("opening {}", results.display()))?;
+            }
+        }
+        Location::S3(s3) => {
+            // One small file per verify run: read whole, held in memory.
+            let key = crate::lake::digests::RESULTS_FILE;
+            if let Some(bytes) = s3.get(key).await? {
+                let name = format!("{}/{key}", s3.uri);
+                let batches = ParquetRecordBatchReaderBuilder::try_new(bytes)
+                    .and_then(|b| b.build())
+                    .with_context(|| format!("reading {name}"))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| format!("reading {name}"))?;
+                let schema = batches
+                    .first()
+                    .map_or_else(schema::verification_schema, |b| b.schema());
+                let table = MemTable::try_new(schema, vec![batches])
+                    .with_context(|| format!("loading {name}"))?;
+                ctx.deregister_table(schema::VERIFICATION_TABLE)
+                    .context("replacing the verification table")?;
+                ctx.register_table(schema::VERIFICATION_TABLE, Arc::new(table))
+                    .with_context(|| format!("registering {name}"))?;
+            }
+        }
     }
     Ok(ctx)
 }

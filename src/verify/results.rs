@@ -15,7 +15,10 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use serde::Serialize;
 
 use super::judge::{Report, Status};
-use crate::lake::digests::{results_path, write_atomic};
+use parquet::file::reader::ChunkReader;
+
+use crate::lake::Location;
+use crate::lake::digests::{RESULTS_FILE, results_path, write_atomic};
 use crate::schema;
 
 /// Stores the verdicts as the `verification` table, replacing the previous ones.
@@ -134,27 +137,42 @@ pub fn load_evidence(lake: &Path) -> Result<Option<HashMap<String, Status>>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
     };
+    read_evidence(file, &path.display().to_string()).map(Some)
+}
+
+/// [`load_evidence`] of the lake at `loc`, on disk or in S3.
+pub async fn load_evidence_at(loc: &Location) -> Result<Option<HashMap<String, Status>>> {
+    match loc {
+        Location::Local(lake) => load_evidence(lake),
+        Location::S3(s3) => match s3.get(RESULTS_FILE).await? {
+            Some(bytes) => read_evidence(bytes, &format!("{}/{RESULTS_FILE}", s3.uri)).map(Some),
+            None => Ok(None),
+        },
+    }
+}
+
+/// The verdicts of a results file; `name` says which in errors.
+fn read_evidence<R: ChunkReader + 'static>(file: R, name: &str) -> Result<HashMap<String, Status>> {
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
-        .with_context(|| format!("reading {}", path.display()))?;
+        .with_context(|| format!("reading {name}"))?;
     let mut out = HashMap::new();
     for batch in reader {
-        let batch = batch.with_context(|| format!("reading {}", path.display()))?;
-        let col = |name: &str| {
+        let batch = batch.with_context(|| format!("reading {name}"))?;
+        let col = |column: &str| {
             batch
-                .column_by_name(name)
+                .column_by_name(column)
                 .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .with_context(|| format!("{}: no text column {name}", path.display()))
+                .with_context(|| format!("{name}: no text column {column}"))
         };
         let (uri, status) = (col("source_uri")?, col("status")?);
         for i in 0..batch.num_rows() {
             if uri.is_valid(i) {
-                let verdict = Status::parse(status.value(i)).with_context(|| {
-                    format!("{}: unknown verdict {:?}", path.display(), status.value(i))
-                })?;
+                let verdict = Status::parse(status.value(i))
+                    .with_context(|| format!("{name}: unknown verdict {:?}", status.value(i)))?;
                 out.insert(uri.value(i).to_owned(), verdict);
             }
         }
     }
-    Ok(Some(out))
+    Ok(out)
 }

@@ -695,6 +695,129 @@ fn offline_verification_from_kept_digests_and_saved_keys() {
 }
 
 #[test]
+fn a_lake_in_s3_is_verified_and_keeps_its_verdicts_and_keys() {
+    let trail = Trail::new(false);
+    fs::create_dir_all(trail.root.path().join("case-bucket")).unwrap();
+    let server = serve(&trail);
+    let ep = server.endpoint.as_str();
+    let lake = "s3://case-bucket/cases/7";
+    let out = trailscope(&[
+        "ingest",
+        "s3://trail-bucket/AWSLogs/",
+        "--lake",
+        lake,
+        "--endpoint-url",
+        ep,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let fetched = server.fetched().len();
+
+    let out = trailscope(&[
+        "verify",
+        "s3://trail-bucket/AWSLogs/",
+        "--lake",
+        lake,
+        "--endpoint-url",
+        ep,
+        "--public-keys",
+        trail.keys(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let n = trail.logs().len();
+    assert!(text.contains(&format!("{n}/{n} log files valid")), "{text}");
+    assert!(
+        text.contains(
+            "Verdicts stored in s3://case-bucket/cases/7/_trailscope/verification.parquet"
+        ),
+        "{text}"
+    );
+    // The manifest in S3 holds every log file's hash: no log file was read again.
+    let again: Vec<String> = server.fetched()[fetched..]
+        .iter()
+        .filter(|k| k.contains("/CloudTrail/"))
+        .cloned()
+        .collect();
+    assert!(again.is_empty(), "{again:?}\n{}", describe(&out));
+    // Nothing was left on this machine under a name like the URI.
+    assert!(!Path::new("s3:").exists());
+
+    // The keys were kept in the lake: a second run needs no --public-keys (nor CloudTrail).
+    let out = trailscope(&[
+        "verify",
+        "s3://trail-bucket/AWSLogs/",
+        "--lake",
+        lake,
+        "--endpoint-url",
+        ep,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["all_valid"].as_bool().unwrap(), "{json}");
+
+    // Every reader of the S3 lake sees the verdicts: SQL and the findings' evidence.
+    let out = trailscope(&[
+        "sql",
+        "--lake",
+        lake,
+        "--endpoint-url",
+        ep,
+        "--format",
+        "csv",
+        "-e",
+        "SELECT v.status, count(*) AS n FROM cloudtrail c JOIN verification v ON v.source_uri = c.source_uri GROUP BY 1",
+    ]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines().nth(1).unwrap_or("").starts_with("valid,"),
+        "{}",
+        describe(&out)
+    );
+    let out = trailscope(&[
+        "detect",
+        "--lake",
+        lake,
+        "--endpoint-url",
+        ep,
+        "--format",
+        "json",
+    ]);
+    let findings: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("findings json: {e}\n{}", describe(&out)));
+    let findings = findings.as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["evidence"] == "verified"),
+        "{findings:?}"
+    );
+
+    // Offline, an S3 lake has no kept digests: the error says so and names the lake.
+    let out = trailscope(&["verify", "--lake", lake, "--endpoint-url", ep]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the lake s3://case-bucket/cases/7 keeps no digests"),
+        "{err}"
+    );
+    // A prefix with no lake is named as such.
+    let out = trailscope(&[
+        "verify",
+        "--lake",
+        "s3://case-bucket/none",
+        "--endpoint-url",
+        ep,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("s3://case-bucket/none is not a lake"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
 fn local_copies_verify_with_sidecars_and_name_missing_signatures_without() {
     let trail = Trail::with_org(true, Some("o-a1b2c3d4e5"));
     let dir = trail.bucket();
