@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 
 use trailscope::synth::Config;
 
+/// The S3 server the integration tests use, here with a delay per request.
+#[path = "../../tests/integration/s3server.rs"]
+pub mod s3server;
+
 /// The median of some timings.
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));

@@ -107,8 +107,8 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// Objects read at once.
-    #[arg(long, default_value_t = 16, value_name = "N", help_heading = "Tuning")]
+    /// Objects read at once (S3 is latency-bound: many requests in flight).
+    #[arg(long, default_value_t = crate::ingest::FETCH_CONCURRENCY, value_name = "N", help_heading = "Tuning")]
     pub fetch_concurrency: usize,
 }
 

@@ -12,6 +12,7 @@ mod properties;
 mod repl;
 mod rules;
 mod s3;
+mod s3server;
 mod sql;
 mod stratus;
 mod verify;

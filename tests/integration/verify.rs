@@ -222,6 +222,36 @@ fn counts(json: &Value, what: &str) -> (u64, u64, u64) {
     )
 }
 
+/// Asserts, through the lake `lake_args` name, that the `verification` table holds every
+/// ingested object as valid and that every finding's evidence is verified; the findings.
+fn assert_all_verified(lake_args: &[&str]) -> Vec<Value> {
+    let sql = [
+        "sql",
+        "--format",
+        "csv",
+        "-e",
+        "SELECT v.status, count(*) AS n FROM cloudtrail c JOIN verification v ON v.source_uri = c.source_uri GROUP BY 1",
+    ];
+    let out = trailscope(&[&sql[..], lake_args].concat());
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        csv.lines().nth(1).unwrap_or("").starts_with("valid,"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    let out = trailscope(&[&["detect", "--format", "json"][..], lake_args].concat());
+    let findings: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("findings json: {e}\n{}", describe(&out)));
+    let findings = findings.as_array().expect("findings").clone();
+    assert!(!findings.is_empty());
+    assert!(
+        findings.iter().all(|f| f["evidence"] == "verified"),
+        "{findings:?}"
+    );
+    findings
+}
+
 #[test]
 fn a_valid_chain_over_hours_and_regions_verifies_and_marks_findings() {
     let trail = Trail::new(false);
@@ -269,30 +299,7 @@ fn a_valid_chain_over_hours_and_regions_verifies_and_marks_findings() {
     );
 
     // Stored as a table, and findings say their evidence is verified.
-    let out = trailscope(&[
-        "sql",
-        "--lake",
-        lake_dir,
-        "--format",
-        "csv",
-        "-e",
-        "SELECT v.status, count(*) AS n FROM cloudtrail c JOIN verification v ON v.source_uri = c.source_uri GROUP BY 1",
-    ]);
-    let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        csv.lines().nth(1).unwrap_or("").starts_with("valid,"),
-        "{}",
-        describe(&out)
-    );
-    assert_eq!(csv.lines().count(), 2, "{csv}");
-    let out = trailscope(&["detect", "--lake", lake_dir, "--format", "json"]);
-    let findings: Value = serde_json::from_slice(&out.stdout).expect("findings json");
-    let findings = findings.as_array().expect("findings");
-    assert!(!findings.is_empty());
-    assert!(
-        findings.iter().all(|f| f["evidence"] == "verified"),
-        "{findings:?}"
-    );
+    let findings = assert_all_verified(&["--lake", lake_dir]);
 
     // One log file changed after delivery: verify says so and the findings from it are invalid.
     let victim = trail
@@ -712,16 +719,19 @@ fn a_lake_in_s3_is_verified_and_keeps_its_verdicts_and_keys() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let fetched = server.fetched().len();
 
-    let out = trailscope(&[
-        "verify",
-        "s3://trail-bucket/AWSLogs/",
-        "--lake",
-        lake,
-        "--endpoint-url",
-        ep,
-        "--public-keys",
-        trail.keys(),
-    ]);
+    // `verify` of the served trail into the S3 lake, with `extra` arguments.
+    let verify_into_lake = |extra: &[&str]| {
+        let args = [
+            "verify",
+            "s3://trail-bucket/AWSLogs/",
+            "--lake",
+            lake,
+            "--endpoint-url",
+            ep,
+        ];
+        trailscope(&[&args[..], extra].concat())
+    };
+    let out = verify_into_lake(&["--public-keys", trail.keys()]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let n = trail.logs().len();
@@ -743,55 +753,13 @@ fn a_lake_in_s3_is_verified_and_keeps_its_verdicts_and_keys() {
     assert!(!Path::new("s3:").exists());
 
     // The keys were kept in the lake: a second run needs no --public-keys (nor CloudTrail).
-    let out = trailscope(&[
-        "verify",
-        "s3://trail-bucket/AWSLogs/",
-        "--lake",
-        lake,
-        "--endpoint-url",
-        ep,
-        "--format",
-        "json",
-    ]);
+    let out = verify_into_lake(&["--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(json["all_valid"].as_bool().unwrap(), "{json}");
 
     // Every reader of the S3 lake sees the verdicts: SQL and the findings' evidence.
-    let out = trailscope(&[
-        "sql",
-        "--lake",
-        lake,
-        "--endpoint-url",
-        ep,
-        "--format",
-        "csv",
-        "-e",
-        "SELECT v.status, count(*) AS n FROM cloudtrail c JOIN verification v ON v.source_uri = c.source_uri GROUP BY 1",
-    ]);
-    let csv = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        csv.lines().nth(1).unwrap_or("").starts_with("valid,"),
-        "{}",
-        describe(&out)
-    );
-    let out = trailscope(&[
-        "detect",
-        "--lake",
-        lake,
-        "--endpoint-url",
-        ep,
-        "--format",
-        "json",
-    ]);
-    let findings: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("findings json: {e}\n{}", describe(&out)));
-    let findings = findings.as_array().expect("findings");
-    assert!(!findings.is_empty());
-    assert!(
-        findings.iter().all(|f| f["evidence"] == "verified"),
-        "{findings:?}"
-    );
+    assert_all_verified(&["--lake", lake, "--endpoint-url", ep]);
 
     // Offline, an S3 lake has no kept digests: the error says so and names the lake.
     let out = trailscope(&["verify", "--lake", lake, "--endpoint-url", ep]);
