@@ -156,33 +156,39 @@ pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
 /// record holding one cannot be stored as one meaning. Keys are compared as decoded strings.
 pub fn duplicate_key(text: &str) -> Option<String> {
     let b = text.as_bytes();
-    // One frame per open object (its keys so far, and whether a key comes next) or array (None).
-    let mut frames: Vec<Option<(Vec<Cow<'_, str>>, bool)>> = Vec::new();
+    // The keys of every open object on one stack, innermost last, so that an object costs no
+    // allocation of its own (this runs over every record). A frame is where its object's keys
+    // start (None for an array) and whether a key comes next.
+    let mut keys: Vec<Cow<'_, str>> = Vec::new();
+    let mut frames: Vec<(Option<usize>, bool)> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'{' => frames.push(Some((Vec::new(), true))),
-            b'[' => frames.push(None),
+            b'{' => frames.push((Some(keys.len()), true)),
+            b'[' => frames.push((None, false)),
             b'}' | b']' => {
-                frames.pop();
+                if let Some((Some(start), _)) = frames.pop() {
+                    keys.truncate(start);
+                }
             }
             b',' => {
-                if let Some(Some((_, expect_key))) = frames.last_mut() {
+                if let Some((Some(_), expect_key)) = frames.last_mut() {
                     *expect_key = true;
                 }
             }
             b'"' => {
                 let end = string_end(b, i)?;
-                if let Some(Some((keys, expect_key))) = frames.last_mut()
+                if let Some((Some(start), expect_key)) = frames.last_mut()
                     && *expect_key
                 {
                     *expect_key = false;
+                    let start = *start;
                     let raw = &text[i..=end];
                     let key = match raw.contains('\\') {
                         false => Cow::Borrowed(&raw[1..raw.len() - 1]),
                         true => serde_json::from_str::<Text>(raw).ok()?.0,
                     };
-                    if keys.contains(&key) {
+                    if keys[start..].contains(&key) {
                         return Some(key.into_owned());
                     }
                     keys.push(key);
@@ -248,6 +254,12 @@ mod tests {
         );
         assert_eq!(duplicate_key(r#"{"s":"\"k\":","k":1}"#), None);
         assert_eq!(duplicate_key(r#"{"a":"x","b":"a"}"#), None);
+        // A closed inner object's keys are not its parent's or its sibling's.
+        assert_eq!(duplicate_key(r#"{"a":{"x":1},"b":{"x":2},"x":3}"#), None);
+        assert_eq!(
+            duplicate_key(r#"{"a":{"x":1,"y":[{"y":1}]},"a":2}"#).as_deref(),
+            Some("a")
+        );
     }
 
     fn raw(s: &str) -> &RawValue {
