@@ -165,8 +165,7 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
         if let Some(out) = &args.output {
             crate::lake::ensure_outside(&lake, out)?;
         }
-        let loc = crate::lake::Location::resolve(&lake, &args.input.aws.clone().into()).await?;
-        statuses = crate::verify::results::load_evidence_at(&loc).await?;
+        statuses = Some(verdicts(&ctx).await?);
         let bar = crate::progress::rules(rules.len() as u64);
         let outcomes = detect::run(&ctx, rules, &overrides, |o| {
             match &o.result {
@@ -246,4 +245,37 @@ pub fn run(args: DetectArgs) -> Result<ExitCode> {
             .any(|f| f.severity >= min)
     });
     Ok(ExitCode::from(if over { EXIT_FOUND } else { EXIT_OK }))
+}
+
+/// The latest verdict per lake object, from the session's `verification` table (empty when the
+/// lake was never verified, which leaves every finding unverified): the session has already
+/// found the verdicts, on disk or in S3.
+async fn verdicts(
+    ctx: &datafusion::prelude::SessionContext,
+) -> Result<std::collections::HashMap<String, crate::verify::judge::Status>> {
+    use arrow::array::{Array, AsArray};
+    let batches = ctx
+        .sql("SELECT source_uri, status FROM verification WHERE source_uri IS NOT NULL")
+        .await
+        .context("reading the verification table")?
+        .collect()
+        .await
+        .context("reading the verification table")?;
+    let mut out = std::collections::HashMap::new();
+    for batch in batches {
+        let text = |i: usize| {
+            arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Utf8)
+                .context("reading the verification table")
+        };
+        let (uri, status) = (text(0)?, text(1)?);
+        let (uri, status) = (uri.as_string::<i32>(), status.as_string::<i32>());
+        for i in 0..batch.num_rows() {
+            if uri.is_valid(i) && status.is_valid(i) {
+                let verdict = crate::verify::judge::Status::parse(status.value(i))
+                    .with_context(|| format!("unknown verdict {:?}", status.value(i)))?;
+                out.insert(uri.value(i).to_owned(), verdict);
+            }
+        }
+    }
+    Ok(out)
 }

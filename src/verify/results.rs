@@ -1,8 +1,9 @@
 //! Verification results: the verdicts of a `verify` run stored as the `verification` table beside
-//! the lake, and read back as each lake object's [`Evidence`] for findings.
+//! the lake, and each lake object's [`Evidence`] for findings from the verdicts.
 //!
-//! Input: a [`Report`] or a lake. Output: `_trailscope/verification.parquet`, or the latest verdict
-//! per `source_uri`. This module does not judge; [`super::judge`] does.
+//! Input: a [`Report`], or verdicts per `source_uri` (read from the session's `verification`
+//! table). Output: `_trailscope/verification.parquet`, or a finding's evidence. This module does
+//! not judge; [`super::judge`] does.
 
 use std::collections::HashMap;
 use std::fs;
@@ -15,10 +16,7 @@ use arrow::array::{Array, RecordBatch, StringArray};
 use serde::Serialize;
 
 use super::judge::{Report, Status};
-use parquet::file::reader::ChunkReader;
-
-use crate::lake::Location;
-use crate::lake::digests::{RESULTS_FILE, results_path, write_atomic};
+use crate::lake::digests::{results_path, write_atomic};
 use crate::schema;
 
 /// Stores the verdicts as the `verification` table, replacing the previous ones.
@@ -127,52 +125,4 @@ impl std::fmt::Display for Evidence {
             Evidence::Unverified => "unverified",
         })
     }
-}
-
-/// The latest verdict per lake `source_uri`, or `None` when the lake was never verified.
-pub fn load_evidence(lake: &Path) -> Result<Option<HashMap<String, Status>>> {
-    let path = results_path(lake);
-    let file = match fs::File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
-    };
-    read_evidence(file, &path.display().to_string()).map(Some)
-}
-
-/// [`load_evidence`] of the lake at `loc`, on disk or in S3.
-pub async fn load_evidence_at(loc: &Location) -> Result<Option<HashMap<String, Status>>> {
-    match loc {
-        Location::Local(lake) => load_evidence(lake),
-        Location::S3(s3) => match s3.get(RESULTS_FILE).await? {
-            Some(bytes) => read_evidence(bytes, &format!("{}/{RESULTS_FILE}", s3.uri)).map(Some),
-            None => Ok(None),
-        },
-    }
-}
-
-/// The verdicts of a results file; `name` says which in errors.
-fn read_evidence<R: ChunkReader + 'static>(file: R, name: &str) -> Result<HashMap<String, Status>> {
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .with_context(|| format!("reading {name}"))?;
-    let mut out = HashMap::new();
-    for batch in reader {
-        let batch = batch.with_context(|| format!("reading {name}"))?;
-        let col = |column: &str| {
-            batch
-                .column_by_name(column)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .with_context(|| format!("{name}: no text column {column}"))
-        };
-        let (uri, status) = (col("source_uri")?, col("status")?);
-        for i in 0..batch.num_rows() {
-            if uri.is_valid(i) {
-                let verdict = Status::parse(status.value(i))
-                    .with_context(|| format!("{name}: unknown verdict {:?}", status.value(i)))?;
-                out.insert(uri.value(i).to_owned(), verdict);
-            }
-        }
-    }
-    Ok(out)
 }
