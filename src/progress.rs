@@ -25,7 +25,9 @@ struct StderrLogger {
 
 impl log::Log for StderrLogger {
     fn enabled(&self, m: &log::Metadata) -> bool {
-        m.level() <= self.level && m.target().starts_with("trailscope")
+        // Ballista's own lines matter when trailscope runs a cluster role.
+        m.level() <= self.level
+            && (m.target().starts_with("trailscope") || m.target().starts_with("ballista"))
     }
 
     fn log(&self, r: &log::Record) {

@@ -53,6 +53,9 @@ pub struct LakeInput {
 
     #[command(flatten)]
     pub as_of: AsOfArg,
+
+    #[command(flatten)]
+    pub cluster: ClusterArg,
 }
 
 /// `--as-of`, shared by every command that reads a lake's events.
@@ -67,6 +70,30 @@ pub struct AsOfArg {
 
 fn parse_as_of(s: &str) -> Result<AsOf, String> {
     AsOf::parse(s).map_err(|e| format!("{e:#}"))
+}
+
+/// `--cluster`, shared by every command that queries.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArg {
+    /// Run the queries on the trailscope cluster whose scheduler is at df://HOST:PORT (see
+    /// `trailscope cluster --help`); the lake must be in S3 or on a path every executor sees.
+    #[arg(
+        long = "cluster",
+        env = "TRAILSCOPE_CLUSTER",
+        value_name = "df://HOST:PORT",
+        help_heading = "Cluster"
+    )]
+    pub scheduler: Option<String>,
+}
+
+impl ClusterArg {
+    /// Where the queries run.
+    pub fn engine(&self) -> session::Engine {
+        match &self.scheduler {
+            Some(at) => session::Engine::Cluster(at.clone()),
+            None => session::Engine::Local,
+        }
+    }
 }
 
 /// `--memory-limit`, shared by every command that queries.
@@ -97,7 +124,14 @@ impl LakeInput {
     pub async fn open(&self, mut scope: Scope) -> Result<(PathBuf, SessionContext)> {
         let lake = self.lake().await?;
         scope.as_of = scope.as_of.or_else(|| self.as_of.as_of.clone());
-        let ctx = open_session(&lake, scope, self.memory.bytes(), &self.aws).await?;
+        let ctx = open_session(
+            &lake,
+            scope,
+            self.memory.bytes(),
+            &self.aws,
+            &self.cluster.engine(),
+        )
+        .await?;
         Ok((lake, ctx))
     }
 }
@@ -224,9 +258,10 @@ pub async fn open_session(
     scope: Scope,
     memory_limit: usize,
     aws: &AwsArgs,
+    engine: &session::Engine,
 ) -> Result<SessionContext> {
     let loc = crate::lake::Location::resolve(lake, &aws.clone().into()).await?;
-    let ctx = session::open_at(&loc, scope, memory_limit).await?;
+    let ctx = session::open_on(&loc, scope, memory_limit, engine).await?;
     crate::investigate::chains::register(&ctx)?;
     Ok(ctx)
 }

@@ -1,11 +1,13 @@
 //! The command line: global options and one module per subcommand (`ingest`, `sql`, `detect`,
-//! `packs`, `trace`, `timeline`, `summary`, `verify`, `lake`).
+//! `packs`, `trace`, `timeline`, `summary`, `verify`, `lake`, `cluster`).
 //!
 //! Each subcommand module owns its argument struct and a `run` that returns the process exit
 //! status; [`args`] holds the argument groups they share (the lake or raw source, AWS access,
 //! `--packs-dir`) and opens lakes and sessions. This module only declares and dispatches.
 
 pub mod args;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod detect;
 pub mod ingest;
 pub mod lake;
@@ -67,6 +69,9 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// The lake's Delta table: info, optimize (compaction), vacuum, convert, ddl for Athena.
     Lake(lake::LakeArgs),
+    /// Run a scheduler or executor of a trailscope cluster (Ballista), or show its state.
+    #[cfg(feature = "cluster")]
+    Cluster(cluster::ClusterArgs),
 }
 
 /// The async runtime a command runs its work on.
@@ -89,6 +94,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Timeline(args) => timeline::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Verify(args) => verify::run(args),
+        #[cfg(feature = "cluster")]
+        Command::Cluster(args) => cluster::run(args),
         Command::Lake(args) => lake::run(args),
     }
 }

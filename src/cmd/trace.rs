@@ -61,6 +61,9 @@ pub struct TraceArgs {
 
     #[command(flatten)]
     pub as_of: super::args::AsOfArg,
+
+    #[command(flatten)]
+    pub cluster: super::args::ClusterArg,
 }
 
 /// Runs `trailscope trace`.
@@ -76,6 +79,7 @@ pub fn run(args: TraceArgs) -> Result<ExitCode> {
             },
             args.memory.bytes(),
             &args.aws,
+            &args.cluster.engine(),
         )
         .await?;
         super::args::note_version(&ctx);

@@ -139,14 +139,21 @@ async fn run_rule_at(
     let sql = rule.render(overrides)?;
     // Planned without running: `ctx.sql` would carry out DDL (CREATE EXTERNAL TABLE) at once, and
     // a rule from a stranger's pack must pass the shell's check before anything runs.
-    let plan = ctx
-        .state()
-        .create_logical_plan(&sql)
-        .await
-        .map_err(|e| crate::query::explain::explain(&e.to_string()))
-        .with_context(|| format!("planning rule {} ({})", rule.id, rule.origin))?;
-    crate::query::readonly::check_query(&plan)
-        .with_context(|| format!("refusing rule {} ({})", rule.id, rule.origin))?;
+    let plan_rule = || async {
+        let plan = ctx
+            .state()
+            .create_logical_plan(&sql)
+            .await
+            .map_err(|e| crate::query::explain::explain(&e.to_string()))
+            .with_context(|| format!("planning rule {} ({})", rule.id, rule.origin))?;
+        crate::query::readonly::check_query(&plan)
+            .with_context(|| format!("refusing rule {} ({})", rule.id, rule.origin))?;
+        anyhow::Ok(plan)
+    };
+    let mut plan = plan_rule().await?;
+    if crate::query::session::materialize_client_tables(ctx, &plan).await? {
+        plan = plan_rule().await?;
+    }
     let df = ctx
         .execute_logical_plan(plan)
         .await

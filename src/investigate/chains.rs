@@ -504,6 +504,13 @@ pub const TABLE: &str = schema::CHAINS_TABLE;
 pub fn register(ctx: &SessionContext) -> Result<()> {
     ctx.register_table(TABLE, Arc::new(ChainsTable))
         .context("registering the credential_chains table")?;
+    // A cluster cannot run this provider's code: the chains are computed here (their queries
+    // run on the cluster) the first time a statement reads the table.
+    crate::query::session::register_client_table(
+        ctx,
+        TABLE,
+        Arc::new(|ctx: SessionContext| Box::pin(async move { table(&ctx).await })),
+    );
     Ok(())
 }
 

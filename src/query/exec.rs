@@ -52,11 +52,18 @@ pub async fn run_sql(
     }
     for stmt in statements {
         let started = Instant::now();
-        let plan = ctx
+        let mut plan = ctx
             .state()
-            .statement_to_plan(stmt)
+            .statement_to_plan(stmt.clone())
             .await
             .map_err(|e| explain(&e.to_string()))?;
+        if super::session::materialize_client_tables(ctx, &plan).await? {
+            plan = ctx
+                .state()
+                .statement_to_plan(stmt)
+                .await
+                .map_err(|e| explain(&e.to_string()))?;
+        }
         check_read_only(&plan)?;
         let df = ctx
             .execute_logical_plan(plan)

@@ -10,10 +10,13 @@
 //! - [`explain`]: DataFusion's errors as one line with a hint;
 //! - [`columns`]: reading result columns as text or numbers;
 //! - [`output`]: the one output format and its writers;
-//! - [`functions`]: trailscope's SQL functions (ARNs, IPs, Lambda names, Athena spellings).
+//! - [`functions`]: trailscope's SQL functions (ARNs, IPs, Lambda names, Athena spellings);
+//! - [`cluster`]: the same sessions on a Ballista cluster, and the cluster's own roles.
 //!
 //! This wing does not know rules, chains or digests.
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod columns;
 pub mod exec;
 pub mod explain;

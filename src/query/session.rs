@@ -110,6 +110,117 @@ pub async fn open_limited(
 
 /// [`open_limited`] for a lake on disk or in S3.
 pub async fn open_at(loc: &Location, scope: Scope, memory_limit: usize) -> Result<SessionContext> {
+    open_on(loc, scope, memory_limit, &Engine::Local).await
+}
+
+/// Where a session's queries run: this process, or a Ballista cluster (`--cluster`).
+#[derive(Debug, Clone, Default)]
+pub enum Engine {
+    /// DataFusion in this process.
+    #[default]
+    Local,
+    /// The Ballista cluster whose scheduler is at this address (`df://host:port`).
+    Cluster(String),
+}
+
+/// Marks a session whose queries run on a cluster, with the tables to compute on the client
+/// before a query that reads them is sent (see [`materialize_client_tables`]).
+#[derive(Default)]
+pub struct OnCluster {
+    client_tables: std::sync::Mutex<Vec<(String, ClientTable)>>,
+}
+
+/// Computes a table's rows on the client, from the session: for tables whose provider cannot
+/// travel in a plan.
+pub type ClientTable = Arc<
+    dyn Fn(
+            SessionContext,
+        ) -> futures::future::BoxFuture<
+            'static,
+            Result<datafusion::arrow::record_batch::RecordBatch>,
+        > + Send
+        + Sync,
+>;
+
+/// Whether `ctx`'s queries run on a cluster.
+pub fn on_cluster(ctx: &SessionContext) -> bool {
+    ctx.state().config().get_extension::<OnCluster>().is_some()
+}
+
+/// Registers `name` as a table computed on the client by `compute` when `ctx` runs on a
+/// cluster (the cluster cannot run a provider's own code); returns false on one machine, where
+/// the caller registers its provider as usual.
+pub fn register_client_table(ctx: &SessionContext, name: &str, compute: ClientTable) -> bool {
+    let Some(on) = ctx.state().config().get_extension::<OnCluster>() else {
+        return false;
+    };
+    if let Ok(mut tables) = on.client_tables.lock() {
+        tables.retain(|(n, _)| n != name);
+        tables.push((name.to_owned(), compute));
+    }
+    true
+}
+
+/// Before `plan` is sent to a cluster: computes every client-side table it reads that is not
+/// yet computed, and registers it with its rows. Returns whether it did (the caller plans the
+/// statement again, so that the plan reads the rows).
+pub async fn materialize_client_tables(
+    ctx: &SessionContext,
+    plan: &datafusion::logical_expr::LogicalPlan,
+) -> Result<bool> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let Some(on) = ctx.state().config().get_extension::<OnCluster>() else {
+        return Ok(false);
+    };
+    let pending: Vec<String> = on
+        .client_tables
+        .lock()
+        .map(|t| t.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    if pending.is_empty() {
+        return Ok(false);
+    }
+    let mut wanted = Vec::new();
+    plan.apply_with_subqueries(|node| {
+        if let datafusion::logical_expr::LogicalPlan::TableScan(scan) = node {
+            let name = scan.table_name.table().to_owned();
+            if pending.contains(&name) && !wanted.contains(&name) {
+                wanted.push(name);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .context("reading the plan's tables")?;
+    for name in &wanted {
+        let compute = on.client_tables.lock().ok().and_then(|mut t| {
+            let i = t.iter().position(|(n, _)| n == name)?;
+            Some(t.remove(i).1)
+        });
+        let Some(compute) = compute else { continue };
+        let batch = compute(ctx.clone())
+            .await
+            .with_context(|| format!("computing the {name} table"))?;
+        ctx.deregister_table(name.as_str())
+            .with_context(|| format!("replacing the {name} table"))?;
+        ctx.register_table(
+            name.as_str(),
+            Arc::new(crate::query::cluster::table::InlineTable::new(
+                batch.schema(),
+                vec![batch],
+            )),
+        )
+        .with_context(|| format!("registering the {name} table"))?;
+    }
+    Ok(!wanted.is_empty())
+}
+
+/// [`open_at`] with its queries run by `engine`.
+pub async fn open_on(
+    loc: &Location,
+    scope: Scope,
+    memory_limit: usize,
+    engine: &Engine,
+) -> Result<SessionContext> {
     if let Location::Local(lake) = loc {
         if !lake.join(META_DIR).is_dir() {
             bail!(
@@ -136,6 +247,9 @@ pub async fn open_at(loc: &Location, scope: Scope, memory_limit: usize) -> Resul
             format!("{loc} has no cloudtrail table yet; build one with `trailscope ingest SOURCE --lake {loc}`")
         })?;
     let version = table.version().unwrap_or(0);
+    if let Engine::Cluster(at) = engine {
+        return open_cluster(loc, &table, scope, memory_limit, at).await;
+    }
     let ctx = context(memory_limit, Some(version))?;
     // DataFusion's own Parquet listing table, over a store that lists exactly this version's
     // files: pruning, statistics and the lake's column types as for any Parquet directory.
@@ -173,29 +287,120 @@ pub async fn open_at(loc: &Location, scope: Scope, memory_limit: usize) -> Resul
                 .with_context(|| format!("opening {}", results.display()))?;
             }
         }
-        Location::S3(s3) => {
+        Location::S3(_) => {
             // One small file per verify run: read whole, held in memory.
-            let key = crate::lake::digests::RESULTS_FILE;
-            if let Some(bytes) = s3.get(key).await? {
-                let name = format!("{}/{key}", s3.uri);
-                let batches = ParquetRecordBatchReaderBuilder::try_new(bytes)
-                    .and_then(|b| b.build())
-                    .with_context(|| format!("reading {name}"))?
-                    .collect::<Result<Vec<_>, _>>()
-                    .with_context(|| format!("reading {name}"))?;
-                let schema = batches
-                    .first()
-                    .map_or_else(schema::verification_schema, |b| b.schema());
+            if let Some((schema, batches)) = stored_verdicts(loc).await? {
                 let table = MemTable::try_new(schema, vec![batches])
-                    .with_context(|| format!("loading {name}"))?;
+                    .context("loading the stored verdicts")?;
                 ctx.deregister_table(schema::VERIFICATION_TABLE)
                     .context("replacing the verification table")?;
                 ctx.register_table(schema::VERIFICATION_TABLE, Arc::new(table))
-                    .with_context(|| format!("registering {name}"))?;
+                    .context("registering the verification table")?;
             }
         }
     }
     Ok(ctx)
+}
+
+/// The latest verdicts stored in the lake at `loc`, read whole (one small file per verify run).
+async fn stored_verdicts(
+    loc: &Location,
+) -> Result<
+    Option<(
+        datafusion::arrow::datatypes::SchemaRef,
+        Vec<datafusion::arrow::record_batch::RecordBatch>,
+    )>,
+> {
+    let (name, bytes) = match loc {
+        Location::Local(lake) => {
+            let path = crate::lake::digests::results_path(lake);
+            if !path.is_file() {
+                return Ok(None);
+            }
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            (path.display().to_string(), bytes::Bytes::from(bytes))
+        }
+        Location::S3(s3) => {
+            let key = crate::lake::digests::RESULTS_FILE;
+            match s3.get(key).await? {
+                Some(bytes) => (format!("{}/{key}", s3.uri), bytes),
+                None => return Ok(None),
+            }
+        }
+    };
+    let batches = ParquetRecordBatchReaderBuilder::try_new(bytes)
+        .and_then(|b| b.build())
+        .with_context(|| format!("reading {name}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading {name}"))?;
+    let schema = batches
+        .first()
+        .map_or_else(schema::verification_schema, |b| b.schema());
+    Ok(Some((schema, batches)))
+}
+
+#[cfg(feature = "cluster")]
+async fn open_cluster(
+    loc: &Location,
+    table: &deltalake::DeltaTable,
+    scope: Scope,
+    memory_limit: usize,
+    at: &str,
+) -> Result<SessionContext> {
+    use crate::query::cluster::{self, table::InlineTable};
+    let at = cluster::Address::parse(at)?;
+    let version = table.version().unwrap_or(0);
+    let config = cluster::client_config(base_config(Some(version)))
+        .with_extension(Arc::new(OnCluster::default()));
+    let state = base_state(config, memory_limit)?;
+    // The plan goes to the scheduler after the client optimized it. Two of DataFusion 55's
+    // rules name struct-field extractions `__datafusion_extracted_N` in a way the plan's
+    // serialization does not carry back ("No field named min(__datafusion_extracted_1)"); the
+    // scheduler optimizes the plan again with every rule, so the client leaves them out.
+    let rules: Vec<_> = state
+        .optimizers()
+        .iter()
+        .filter(|r| {
+            !matches!(
+                r.name(),
+                "extract_leaf_expressions" | "push_down_leaf_projections"
+            )
+        })
+        .cloned()
+        .collect();
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_optimizer_rules(rules)
+        .build();
+    let mut ctx = cluster::connect(&at, state).await?;
+    register_functions(&mut ctx)?;
+    let provider: Arc<dyn TableProvider> = Arc::new(cluster::table::LakeTable::of(loc, table)?);
+    let ctx = finish(ctx, provider, scope).await?;
+    // The verdicts travel in the plan, stored ones or none.
+    let (schema, batches) = stored_verdicts(loc)
+        .await?
+        .unwrap_or_else(|| (schema::verification_schema(), Vec::new()));
+    ctx.deregister_table(schema::VERIFICATION_TABLE)
+        .context("replacing the verification table")?;
+    ctx.register_table(
+        schema::VERIFICATION_TABLE,
+        Arc::new(InlineTable::new(schema, batches)),
+    )
+    .context("registering the verification table")?;
+    Ok(ctx)
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn open_cluster(
+    _loc: &Location,
+    _table: &deltalake::DeltaTable,
+    _scope: Scope,
+    _memory_limit: usize,
+    at: &str,
+) -> Result<SessionContext> {
+    bail!(
+        "this trailscope was built without cluster support (cargo feature `cluster`); cannot use the cluster at {at}"
+    )
 }
 
 /// A session whose `cloudtrail` table is empty but has the lake's schema: enough to plan and
@@ -210,6 +415,14 @@ pub async fn open_schema_only() -> Result<SessionContext> {
 /// A context with trailscope's configuration, analyzer rule, functions and memory pool, and no
 /// tables.
 fn context(memory_limit: usize, version: Option<u64>) -> Result<SessionContext> {
+    let state = base_state(base_config(version), memory_limit)?;
+    let mut ctx = SessionContext::new_with_state(state);
+    register_functions(&mut ctx)?;
+    Ok(ctx)
+}
+
+/// trailscope's session configuration.
+fn base_config(version: Option<u64>) -> SessionConfig {
     // Filters are evaluated while decoding Parquet, so the wide JSON and struct columns are only
     // decoded for rows that pass: detections select a sliver of the events.
     let config = SessionConfig::new()
@@ -220,10 +433,17 @@ fn context(memory_limit: usize, version: Option<u64>) -> Result<SessionContext> 
         .set_str("datafusion.sql_parser.dialect", SQL_DIALECT)
         .with_information_schema(true)
         .with_default_catalog_and_schema("trailscope", "public");
-    let config = match version {
+    match version {
         Some(v) => config.with_extension(Arc::new(LakeVersion(v))),
         None => config,
-    };
+    }
+}
+
+/// A session state of `config` with trailscope's analyzer rule and memory pool.
+fn base_state(
+    config: SessionConfig,
+    memory_limit: usize,
+) -> Result<datafusion::execution::SessionState> {
     // Athena-style boolean comparisons are rewritten before DataFusion's type coercion runs.
     let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(AthenaBooleans)];
     rules.extend(Analyzer::new().rules);
@@ -235,16 +455,19 @@ fn context(memory_limit: usize, version: Option<u64>) -> Result<SessionContext> 
         .with_memory_pool(Arc::new(pool))
         .build_arc()
         .context("setting up the query memory pool")?;
-    let state = SessionStateBuilder::new()
+    Ok(SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)
         .with_default_features()
         .with_analyzer_rules(rules)
-        .build();
-    let mut ctx = SessionContext::new_with_state(state);
-    datafusion_functions_json::register_all(&mut ctx).context("registering the JSON functions")?;
-    functions::register(&ctx);
-    Ok(ctx)
+        .build())
+}
+
+/// The JSON functions and trailscope's own.
+fn register_functions(ctx: &mut SessionContext) -> Result<()> {
+    datafusion_functions_json::register_all(ctx).context("registering the JSON functions")?;
+    functions::register(ctx);
+    Ok(())
 }
 
 /// Registers `table` as `cloudtrail`, narrowed to `scope`, and the views over it.
