@@ -3,6 +3,7 @@
 mod architecture;
 mod chains;
 mod cli;
+mod cluster;
 mod common;
 mod crash;
 mod detect;

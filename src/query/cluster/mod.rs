@@ -178,6 +178,18 @@ struct SchedulerState {
     scheduler_id: String,
 }
 
+/// The scheduler did not answer: a caller may wait and try again.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the scheduler at {at} is unreachable ({why}); start one with `trailscope cluster scheduler --bind HOST:PORT`, or check --cluster / TRAILSCOPE_CLUSTER"
+)]
+pub struct Unreachable {
+    /// Where it was looked for.
+    pub at: Address,
+    /// What the connection said.
+    pub why: String,
+}
+
 async fn get_json<T: serde::de::DeserializeOwned>(
     client: &reqwest::Client,
     at: &Address,
@@ -192,9 +204,10 @@ async fn get_json<T: serde::de::DeserializeOwned>(
         } else {
             e.to_string()
         };
-        anyhow::anyhow!(
-            "the scheduler at {at} is unreachable ({why}); start one with `trailscope cluster scheduler --bind HOST:PORT`, or check --cluster / TRAILSCOPE_CLUSTER"
-        )
+        anyhow::Error::new(Unreachable {
+            at: at.clone(),
+            why,
+        })
     })?;
     if !response.status().is_success() {
         bail!(

@@ -161,6 +161,9 @@ pub async fn run_scheduler(bind: SocketAddr, s3: &S3Options) -> Result<()> {
         .with_context(|| format!("running the scheduler on {bind}"))
 }
 
+/// How long an executor waits for its scheduler to answer before it gives up.
+const SCHEDULER_WAIT: Duration = Duration::from_secs(30);
+
 /// How an executor starts.
 #[derive(Debug, Clone)]
 pub struct ExecutorOptions {
@@ -179,7 +182,20 @@ pub struct ExecutorOptions {
 
 /// Runs an executor until interrupted.
 pub async fn run_executor(opts: ExecutorOptions, s3: &S3Options) -> Result<()> {
-    let status = super::status(&opts.scheduler).await?;
+    // Roles are often started together: wait a while for the scheduler to listen.
+    let started = std::time::Instant::now();
+    let status = loop {
+        match super::status(&opts.scheduler).await {
+            Ok(status) => break status,
+            Err(e)
+                if e.downcast_ref::<super::Unreachable>().is_some()
+                    && started.elapsed() < SCHEDULER_WAIT =>
+            {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let stores = Arc::new(LakeStores::new(s3).await);
     let functions = {
         let runtime = RuntimeEnvBuilder::new().build_arc()?;

@@ -1,0 +1,287 @@
+//! The cluster: a scheduler and two executors (child processes on 127.0.0.1) over a lake in the
+//! in-process S3 server give the same findings, view rows, traces and timelines as one machine;
+//! an unreachable scheduler and a server that is not a trailscope scheduler are named clearly.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::s3server::S3Server;
+
+/// A role process, stopped when the test ends whatever happens.
+struct Role(Child);
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port that is free, with the next one free too (an executor takes PORT and PORT + 1).
+fn free_port_pair() -> u16 {
+    for _ in 0..50 {
+        let a = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = a.local_addr().unwrap().port();
+        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no two free ports in a row");
+}
+
+fn role(args: &[&str], endpoint: &str, log: &Path) -> Role {
+    let bin = assert_cmd::cargo::cargo_bin("trailscope");
+    let log = std::fs::File::create(log).unwrap();
+    let child = Command::new(bin)
+        .args(args)
+        .args(["--endpoint-url", endpoint])
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("TRAILSCOPE_CLUSTER")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("a cluster role starts");
+    Role(child)
+}
+
+/// Sorted lines: a query without ORDER BY may come back in another order on a cluster.
+fn sorted_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_cluster_gives_the_same_answers_as_one_machine() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("case-bucket")).unwrap();
+    let server = S3Server::start(root.path());
+    let ep = server.endpoint.clone();
+    let uri = "s3://case-bucket/org-lake";
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let out = trailscope(&[
+        "ingest",
+        sample.to_str().unwrap(),
+        "--lake",
+        uri,
+        "--endpoint-url",
+        &ep,
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c < 2),
+        "{}",
+        describe(&out)
+    );
+
+    let logs = tempfile::tempdir().unwrap();
+    let port = free_port_pair();
+    let sched = format!("127.0.0.1:{port}");
+    let at = format!("df://{sched}");
+    let _scheduler = role(
+        &["cluster", "scheduler", "--bind", &sched],
+        &ep,
+        &logs.path().join("scheduler.log"),
+    );
+    let mut executors = Vec::new();
+    for i in 0..2 {
+        let bind = format!("127.0.0.1:{}", free_port_pair());
+        executors.push(role(
+            &[
+                "cluster",
+                "executor",
+                "--scheduler",
+                &sched,
+                "--bind",
+                &bind,
+                "--slots",
+                "2",
+            ],
+            &ep,
+            &logs.path().join(format!("executor{i}.log")),
+        ));
+    }
+    let logs_text = || {
+        ["scheduler.log", "executor0.log", "executor1.log"]
+            .iter()
+            .map(|f| {
+                format!(
+                    "== {f}\n{}",
+                    std::fs::read_to_string(logs.path().join(f)).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // Both executors registered.
+    let started = Instant::now();
+    let status: Value = loop {
+        let out = trailscope(&["cluster", "status", "--cluster", &at, "--format", "json"]);
+        if out.status.code() == Some(0) {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if v["executors"].as_array().is_some_and(|e| e.len() == 2) {
+                break v;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the cluster did not come up: {}\n{}",
+            describe(&out),
+            logs_text()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(status["executors"][0]["slots"], 2, "{status}");
+    assert!(
+        status["scheduler_id"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("trailscope-{}-", env!("CARGO_PKG_VERSION"))),
+        "{status}"
+    );
+    // The table sees the cluster status as plain text too.
+    let text = trailscope(&["cluster", "status", "--cluster", &at]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("executors: 2, task slots: 4"),
+        "{}",
+        describe(&text)
+    );
+
+    let both = |args: &[&str]| {
+        let mut local: Vec<&str> = args.to_vec();
+        local.extend_from_slice(&["--lake", uri, "--endpoint-url", &ep]);
+        let mut remote = local.clone();
+        remote.extend_from_slice(&["--cluster", &at]);
+        let l = trailscope(&local);
+        let r = trailscope(&remote);
+        assert_eq!(
+            l.status.code(),
+            r.status.code(),
+            "{args:?}\nlocal: {}\ncluster: {}\n{}",
+            describe(&l),
+            describe(&r),
+            logs_text()
+        );
+        assert!(
+            l.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            describe(&l)
+        );
+        (l, r)
+    };
+
+    // Every built-in rule, every finding.
+    let (l, r) = both(&["detect", "--min-severity", "info", "--format", "json"]);
+    let findings: Vec<Value> = serde_json::from_slice(&l.stdout).unwrap();
+    assert!(findings.len() > 20, "{}", describe(&l));
+    assert_eq!(
+        String::from_utf8_lossy(&l.stdout),
+        String::from_utf8_lossy(&r.stdout),
+        "detect differs on the cluster\n{}",
+        logs_text()
+    );
+
+    // Every view, the credential chains and the verdicts.
+    let (views, _) = both(&[
+        "sql",
+        "--format",
+        "csv",
+        "-e",
+        "SELECT table_name FROM information_schema.views ORDER BY 1",
+    ]);
+    let views: Vec<String> = String::from_utf8_lossy(&views.stdout)
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    assert!(views.len() >= 3, "{views:?}");
+    for table in
+        views
+            .iter()
+            .map(String::as_str)
+            .chain(["credential_chains", "verification", "cloudtrail"])
+    {
+        let sql = format!("SELECT * FROM {table}");
+        let (l, r) = both(&["sql", "--format", "csv", "-e", &sql]);
+        assert_eq!(
+            sorted_lines(&l.stdout),
+            sorted_lines(&r.stdout),
+            "{table} differs on the cluster"
+        );
+    }
+
+    // An investigation: the attacker's key traced, and its timeline.
+    let (l, r) = both(&["trace", "ASIAQXATTACKERSESS01", "--format", "json"]);
+    let traced: Value = serde_json::from_slice(&l.stdout).unwrap();
+    assert_eq!(traced[0]["chain"]["origin"]["key"], "AKIAQXLEAKEDKEY7EXMP");
+    assert_eq!(l.stdout, r.stdout, "trace differs on the cluster");
+    let (l, r) = both(&[
+        "timeline",
+        "--key",
+        "ASIAQXATTACKERSESS01",
+        "--format",
+        "json",
+    ]);
+    let lines: Vec<Value> = serde_json::from_slice(&l.stdout).unwrap();
+    assert!(lines.len() > 5, "{}", describe(&l));
+    assert_eq!(l.stdout, r.stdout, "the timeline differs on the cluster");
+}
+
+#[test]
+fn an_unreachable_scheduler_and_a_stranger_are_named() {
+    let port = free_port_pair();
+    let at = format!("df://127.0.0.1:{port}");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let lake = crate::sql::sample_lake();
+    let out = trailscope(&[
+        "sql",
+        "--lake",
+        lake.to_str().unwrap(),
+        "--cluster",
+        &at,
+        "-e",
+        "SELECT 1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("the scheduler at {at} is unreachable")),
+        "{err}"
+    );
+    let out = trailscope(&["cluster", "status", "--cluster", &at]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // An HTTP server that is not a trailscope scheduler (the S3 server).
+    let root = tempfile::tempdir().unwrap();
+    let server = S3Server::start(root.path());
+    let stranger = server.endpoint.replace("http://", "df://");
+    let out = trailscope(&["detect", sample.to_str().unwrap(), "--cluster", &stranger]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a trailscope scheduler"),
+        "{}",
+        describe(&out)
+    );
+    // An address that is not one.
+    let out = trailscope(&["cluster", "status", "--cluster", "http://x/y"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a scheduler address"),
+        "{}",
+        describe(&out)
+    );
+}
