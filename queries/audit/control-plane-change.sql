@@ -20,7 +20,7 @@ WITH ev AS (
                           'ReEncrypt', 'Sign', 'Verify', 'GenerateRandom')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' called ', eventname, ' (', eventsource, ')',
               CASE WHEN count(*) > 1 THEN concat(' ', count(*), ' times') ELSE '' END) AS summary

@@ -30,7 +30,7 @@ firsts AS (
 ),
 slots AS (
   SELECT e.account, e.region, e.actor, e.slot, min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen,
-         min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+         min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
          array_agg(DISTINCT e.source_uri) AS source_uris, array_agg(DISTINCT e.model) AS models,
          min(f.first_use) AS first_use, min(f.t0) AS t0,
          -- The identity's usual calls per window, over the account's whole span in the lake.

@@ -20,7 +20,7 @@ invokers AS (
     AND eventname IN ('InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream')
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        CASE WHEN bool_or(i.actor IS NOT NULL) THEN 'high' ELSE 'medium' END AS severity,
        concat(e.actor, ' turned on access to ', coalesce(array_to_string(array_agg(DISTINCT e.model), ', '), 'a model'),

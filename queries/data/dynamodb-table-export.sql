@@ -15,7 +15,7 @@ WITH ev AS (
   WHERE eventsource = 'dynamodb.amazonaws.com' AND eventname = 'ExportTableToPointInTime' AND errorcode IS NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' exported table ', tbl, ' to bucket ', coalesce(bucket, '?'),
               CASE WHEN owner IS NOT NULL AND owner <> account THEN concat(' owned by another account, ', owner) ELSE '' END) AS summary

@@ -16,7 +16,7 @@ WITH ev AS (
     AND eventname IN ('DeleteBucketPublicAccessBlock', 'DeletePublicAccessBlock', 'PutBucketPublicAccessBlock', 'PutPublicAccessBlock')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, CASE WHEN eventname LIKE 'Delete%' THEN ' removed' ELSE ' relaxed' END,
               ' Block Public Access on ', target) AS summary

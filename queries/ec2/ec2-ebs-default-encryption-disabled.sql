@@ -15,7 +15,7 @@ WITH ev AS (
     AND eventname IN ('DisableEbsEncryptionByDefault', 'ModifyEbsDefaultKmsKeyId')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' ', CASE WHEN bool_or(eventname = 'DisableEbsEncryptionByDefault')
                                THEN concat('turned off EBS encryption by default in ', region)

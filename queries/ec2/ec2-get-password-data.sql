@@ -15,7 +15,7 @@ WITH ev AS (
   WHERE eventsource = 'ec2.amazonaws.com' AND eventname = 'GetPasswordData'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        CASE WHEN count(DISTINCT instance) >= 5 /* min_instances */ THEN 'high'
             WHEN count(errorcode) > 0 THEN 'medium' ELSE 'info' END AS severity,

@@ -17,7 +17,7 @@ WITH ev AS (
   WHERE eventsource = 'ec2-instance-connect.amazonaws.com' AND eventname = 'SendSSHPublicKey'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        CASE WHEN count(DISTINCT instance) >= 3 /* min_instances */ THEN 'medium' ELSE 'info' END AS severity,
        concat(actor, ' pushed SSH keys to ', count(DISTINCT instance), ' instance(s): ',

@@ -34,7 +34,7 @@ flagged AS (
   WHERE n.ip IS NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat('instance credentials ', key, ' (', actor, ') were used from ',
               array_to_string(array_agg(DISTINCT ip), ', '), ', an address people''s keys also use') AS summary

@@ -15,7 +15,7 @@ WITH ev AS (
      OR (eventsource = 'ec2-instance-connect.amazonaws.com' AND eventname = 'SendSerialConsoleSSHPublicKey')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        CASE WHEN count(*) = count(errorcode) THEN 'medium' ELSE 'high' END AS severity,
        concat(actor, CASE WHEN count(*) = count(errorcode) THEN ' tried ' ELSE ' called ' END,

@@ -62,7 +62,7 @@ flagged AS (
   FROM graded
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris, severity,
        concat(actor, CASE WHEN count(errorcode) = count(*) THEN ' tried to launch ' ELSE ' launched ' END,
               sum(n), ' instance(s) of type ', array_to_string(array_agg(DISTINCT itype), ', '),

@@ -17,7 +17,7 @@ WITH ev AS (
          OR json_get_str(requestparameters, 'attribute') = 'userData')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        CASE WHEN count(*) = count(errorcode) THEN 'low' ELSE 'medium' END AS severity,
        concat(actor, CASE WHEN count(*) = count(errorcode) THEN ' tried to change' ELSE ' changed' END,

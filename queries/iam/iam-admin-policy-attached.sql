@@ -18,7 +18,7 @@ WITH ev AS (
     AND json_get_str(requestparameters, 'policyArn') LIKE 'arn:aws%:iam::aws:policy/AdministratorAccess'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' gave ', lower(replace(replace(eventname, 'Attach', ''), 'Policy', '')), ' ', target,
               ' full administrator rights (AdministratorAccess)') AS summary

@@ -16,7 +16,7 @@ WITH ev AS (
     AND json_get_str(requestparameters, 'policyArn') LIKE '%AWSCompromisedKeyQuarantine%'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' ', array_to_string(array_agg(DISTINCT eventname), ', '), ' the compromised-key quarantine on user ', target) AS summary
 FROM ev

@@ -18,7 +18,7 @@ WITH ev AS (
                       'UpdateOpenIDConnectProviderThumbprint', 'AddClientIDToOpenIDConnectProvider')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' changed identity provider ', coalesce(provider, '?'), ': ', array_to_string(array_agg(DISTINCT eventname), ', ')) AS summary
 FROM ev

@@ -38,7 +38,7 @@ graded AS (
   FROM ev e JOIN firsts f ON e.account = f.account AND e.who = f.who JOIN learned l ON e.account = l.account
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris, severity,
        concat(actor, ' changed the default version of ', policy, coalesce(concat(' to ', min(version)), ''), ' (', eventname, ')',
               CASE WHEN severity = 'info' THEN ', as it usually does' ELSE '' END) AS summary

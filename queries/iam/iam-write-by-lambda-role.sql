@@ -22,7 +22,7 @@ ev AS (
     AND useridentity.type = 'AssumedRole'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ', a Lambda execution role session, made ', count(*), ' IAM changes: ',
               array_to_string(array_agg(DISTINCT eventname), ', ')) AS summary

@@ -40,7 +40,7 @@ graded AS (
   JOIN learned l ON e.account = l.account
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, min(actor) AS actor,
-       min(actor_arn) AS actor_arn, count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       min(actor_arn) AS actor_arn, count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris, severity,
        concat('account ', caller_account, ' (', min(actor), ') assumed role ', role, ' ', count(*), ' time(s)',
               CASE WHEN severity = 'info' THEN ', as it usually does' ELSE '' END) AS summary

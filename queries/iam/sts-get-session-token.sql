@@ -15,7 +15,7 @@ WITH ev AS (
     AND errorcode IS NULL AND useridentity.type = 'IAMUser'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' turned its access key into ', count(*), ' session token(s) from ',
               array_to_string(array_agg(DISTINCT sourceipaddress), ', '),

@@ -15,7 +15,7 @@ WITH ev AS (
     AND errorcode IS NULL AND useridentity.type = 'AssumedRole'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' chained into role ', role, ' (', count(*), ' time(s))') AS summary
 FROM ev

@@ -21,7 +21,7 @@ WITH ev AS (
              AND upper(json_get_str(requestparameters, 'codeSigningPolicies', 'untrustedArtifactOnDeployment')) = 'WARN'))
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' weakened code signing (', api, ') for ', coalesce(target, 'a function')) AS summary
 FROM ev

@@ -20,7 +20,7 @@ WITH ev AS (
          OR useridentity.arn LIKE '%:assumed-role/AWSReservedSSO%')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' (', min(kind), ') replaced the code of function ', fn, ' by hand') AS summary
 FROM ev

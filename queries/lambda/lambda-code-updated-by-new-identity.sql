@@ -45,7 +45,7 @@ learned AS (
   FROM spans
 )
 SELECT min(u.eventtime) AS first_seen, max(u.eventtime) AS last_seen, u.account, u.region, u.actor, u.actor_arn,
-       count(*) AS event_count, array_agg(u.eventid ORDER BY u.eventtime) AS eventids,
+       count(*) AS event_count, array_agg(u.eventid ORDER BY u.eventtime, u.eventid) AS eventids,
        array_agg(DISTINCT u.source_uri) AS source_uris,
        CASE WHEN min(d.first_any) < min(l.since) OR min(d.first_any) < min(u.eventtime) - INTERVAL '1 hour' THEN 'low'
             ELSE 'medium' END AS severity,

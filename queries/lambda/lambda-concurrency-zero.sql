@@ -17,7 +17,7 @@ WITH ev AS (
     AND json_get_int(requestparameters, 'reservedConcurrentExecutions') = 0
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' set the concurrency of function ', fn, ' to 0, so it cannot run') AS summary
 FROM ev

@@ -58,7 +58,7 @@ graded AS (
   WHERE c.env
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris, severity,
        concat(actor, ' changed the environment variables of function ', fn,
               CASE severity WHEN 'info' THEN ' (its usual deployer)'

@@ -23,7 +23,7 @@ outside AS (
   FROM ev WHERE layers IS NOT NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' attached a layer from account ',
               (regexp_match(min(others), ':lambda:[a-z0-9-]+:([0-9]{12}):layer'))[1],

@@ -19,7 +19,7 @@ WITH ev AS (
     AND json_get_str(requestparameters, 'organizationId') IS NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' shared layer ', layer, ' with every AWS account') AS summary
 FROM ev

@@ -20,7 +20,7 @@ outside AS (
   SELECT *, coalesce(arn_account(principal), principal) AS grantee FROM ev
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' let account ', grantee, ' use function ', fn) AS summary
 FROM outside

@@ -18,7 +18,7 @@ WITH ev AS (
     AND json_get_str(requestparameters, 'role') IS NOT NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' made function ', fn, ' run as ', role) AS summary
 FROM ev

@@ -18,7 +18,7 @@ WITH ev AS (
     AND upper(json_get_str(requestparameters, 'authType')) = 'NONE'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' gave function ', fn, ' a public URL with no authentication (', min(api), ')') AS summary
 FROM ev

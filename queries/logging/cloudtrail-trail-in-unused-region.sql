@@ -19,7 +19,7 @@ activity AS (
   WHERE eventsource <> 'cloudtrail.amazonaws.com' GROUP BY account, region
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        concat(e.actor, ' called ', array_to_string(array_agg(DISTINCT e.eventname), ', '), ' in ', e.region,
               ', where the account made ', coalesce(min(a.n), 0), ' other calls') AS summary

@@ -20,7 +20,7 @@ WITH ev AS (
   WHERE eventsource = 'cloudtrail.amazonaws.com' AND eventname = 'UpdateTrail' AND errorcode IS NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' weakened trail ', trail, ': ', changes) AS summary
 FROM ev

@@ -14,7 +14,7 @@ WITH ev AS (
     AND eventname IN ('DeleteAlarms', 'DisableAlarmActions')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, CASE WHEN eventname = 'DeleteAlarms' THEN ' deleted alarms ' ELSE ' silenced alarms ' END,
               array_to_string(array_agg(DISTINCT alarms), ' ')) AS summary

@@ -17,7 +17,7 @@ WITH ev AS (
              AND regexp_like(requestparameters, '"allSupported"\s*:\s*false')))
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' stopped AWS Config recording in ', region, ' (', array_to_string(array_agg(DISTINCT eventname), ', '), ')') AS summary
 FROM ev

@@ -16,7 +16,7 @@ WITH ev AS (
          OR (eventname = 'UpdateDetector' AND json_get_bool(requestparameters, 'enable') = false))
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' switched off GuardDuty in ', region, ' (', array_to_string(array_agg(DISTINCT eventname), ', '),
               coalesce(concat(' detector ', detector), ''), ')') AS summary

@@ -18,7 +18,7 @@ WITH ev AS (
     AND json_get_str(requestparameters, 'logGroupName') LIKE '/aws/lambda/%'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, CASE WHEN eventname = 'PutRetentionPolicy' THEN concat(' cut the retention of ', grp, ' to ', min(days), ' days')
                           WHEN eventname = 'DeleteLogStream' THEN concat(' deleted ', count(*), ' log stream(s) of ', grp)

@@ -21,7 +21,7 @@ habits AS (
   SELECT account, who, count(DISTINCT date_trunc('day', eventtime)) AS n_days FROM ev GROUP BY account, who
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        CASE WHEN bool_or(regexp_like(lower(coalesce(e.grp, '')), 'cloudtrail|trail|flow|vpc|dns|resolver|audit|security|guardduty|waf'))
             THEN 'high'

@@ -21,7 +21,7 @@ WITH ev AS (
     OR (eventsource = 'route53.amazonaws.com' AND eventname = 'DeleteQueryLoggingConfig'))
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info' ELSE 'high' END AS severity,
        concat(e.actor, ' removed network logging: ', array_to_string(array_agg(DISTINCT e.eventname), ', ')) AS summary

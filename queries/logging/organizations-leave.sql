@@ -14,7 +14,7 @@ WITH ev AS (
     AND eventname IN ('LeaveOrganization', 'RemoveAccountFromOrganization')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' took account ', leaver, ' out of the organisation (', eventname, ')') AS summary
 FROM ev

@@ -17,7 +17,7 @@ WITH ev AS (
   WHERE eventsource = 's3.amazonaws.com' AND eventname = 'DeleteBucket' AND errorcode IS NULL
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        CASE WHEN count(DISTINCT bucket) >= 3 /* min_buckets */ THEN 'medium' WHEN bool_or(person) THEN 'low' ELSE 'info' END AS severity,
        concat(actor, ' deleted ', count(DISTINCT bucket), ' bucket(s): ', array_to_string(array_agg(DISTINCT bucket), ', ')) AS summary

@@ -31,7 +31,7 @@ WITH ev AS (
                       'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' weakened bucket ', bucket, ': ', array_to_string(array_agg(DISTINCT change), ', ')) AS summary
 FROM ev

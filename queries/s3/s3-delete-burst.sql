@@ -27,7 +27,7 @@ habits AS (
   SELECT account, who, count(DISTINCT date_trunc('day', slot)) AS n_days FROM slots GROUP BY account, who
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, min(e.actor) AS actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info' ELSE 'high' END AS severity,
        concat(min(e.actor), ' made ', count(*), ' delete calls (', sum(CASE WHEN e.eventname = 'DeleteObjects' THEN 1 ELSE 0 END),

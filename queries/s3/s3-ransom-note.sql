@@ -25,7 +25,7 @@ habits AS (
   SELECT account, who, object, count(DISTINCT date_trunc('day', slot)) AS n_days FROM spread GROUP BY account, who, object
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(e.region) AS region, min(e.actor) AS actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info' ELSE 'high' END AS severity,
        concat(min(e.actor), ' wrote ', e.object, ' to ', count(DISTINCT e.bucket), ' buckets: ',

@@ -15,7 +15,7 @@ WITH ev AS (
     AND eventname IN ('PasswordUpdated', 'PasswordRecoveryRequested', 'PasswordRecoveryCompleted')
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat('root: ', array_to_string(array_agg(DISTINCT eventname), ', '), ' from ',
               array_to_string(array_agg(DISTINCT sourceipaddress), ', ')) AS summary

@@ -16,7 +16,7 @@ WITH ev AS (
     AND json_get_str(additionaleventdata, 'MFAUsed') = 'No'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat(actor, ' signed in to the console without MFA from ', array_to_string(array_agg(DISTINCT sourceipaddress), ', ')) AS summary
 FROM ev

@@ -36,7 +36,7 @@ sso AS (
      OR (eventsource IN ('sso.amazonaws.com', 'signin.amazonaws.com') AND eventname IN ('Federate', 'Authenticate', 'CredentialChallenge', 'UserAuthentication'))
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
-       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime) AS eventids,
+       min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
        array_agg(DISTINCT e.source_uri) AS source_uris,
        CASE WHEN min(f.first_login) < min(l.since) THEN 'info' ELSE 'medium' END AS severity,
        concat(e.actor, ' signed in with a password from ', array_to_string(array_agg(DISTINCT e.sourceipaddress), ', '),

@@ -13,7 +13,7 @@ WITH ev AS (
   WHERE eventname = 'ConsoleLogin' AND useridentity.type = 'Root'
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
-       count(*) AS event_count, array_agg(eventid ORDER BY eventtime) AS eventids,
+       count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
        array_agg(DISTINCT source_uri) AS source_uris,
        concat('root of ', account, ' signed in to the console (', array_to_string(array_agg(DISTINCT outcome), ', '),
               ') from ', array_to_string(array_agg(DISTINCT sourceipaddress), ', ')) AS summary

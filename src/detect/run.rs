@@ -316,6 +316,21 @@ pub fn suppressed(outcomes: &[Outcome]) -> Vec<&Finding> {
     sorted(outcomes, true)
 }
 
+/// The order of findings in every report: by time, most severe first, by rule, then by what
+/// else tells two findings apart, so that findings of one rule at the same second come out the
+/// same on every run, on one machine or on a cluster.
+fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    a.first_seen
+        .cmp(&b.first_seen)
+        .then(b.severity.cmp(&a.severity))
+        .then(a.rule_id.cmp(&b.rule_id))
+        .then(a.account.cmp(&b.account))
+        .then(a.region.cmp(&b.region))
+        .then(a.actor_arn.cmp(&b.actor_arn))
+        .then(a.eventids.cmp(&b.eventids))
+        .then(a.summary.cmp(&b.summary))
+}
+
 fn sorted(outcomes: &[Outcome], suppressed: bool) -> Vec<&Finding> {
     let mut all: Vec<&Finding> = outcomes
         .iter()
@@ -323,11 +338,48 @@ fn sorted(outcomes: &[Outcome], suppressed: bool) -> Vec<&Finding> {
         .flatten()
         .filter(|f| f.suppressed.is_some() == suppressed)
         .collect();
-    all.sort_by(|a, b| {
-        a.first_seen
-            .cmp(&b.first_seen)
-            .then(b.severity.cmp(&a.severity))
-            .then(a.rule_id.cmp(&b.rule_id))
-    });
+    all.sort_by(|a, b| order(a, b));
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(account: &str, id: &str) -> Finding {
+        Finding {
+            rule_id: "lambda-env-changed".into(),
+            title: "t".into(),
+            severity: crate::detect::Severity::Info,
+            mitre: vec![],
+            pack: "lambda".into(),
+            first_seen: "2024-03-04T08:04:27Z".into(),
+            last_seen: "2024-03-04T08:04:27Z".into(),
+            account: account.into(),
+            region: "us-east-1".into(),
+            actor: "role/deployer".into(),
+            actor_arn: "arn".into(),
+            event_count: 1,
+            eventids: vec![id.into()],
+            source_uris: vec![],
+            summary: "s".into(),
+            evidence: crate::verify::results::Evidence::Unverified,
+            suppressed: None,
+            lake_version: None,
+        }
+    }
+
+    #[test]
+    fn findings_of_one_rule_at_one_second_come_out_in_one_order() {
+        // Before, two such findings kept the order the engine produced them in, which differs
+        // between runs and between one machine and a cluster.
+        let a = finding("222222222222", "b");
+        let b = finding("444444444444", "a");
+        let mut one = vec![&a, &b];
+        let mut two = vec![&b, &a];
+        one.sort_by(|x, y| order(x, y));
+        two.sort_by(|x, y| order(x, y));
+        assert_eq!(one[0].account, two[0].account);
+        assert_eq!(one[0].account, "222222222222");
+    }
 }

@@ -202,14 +202,17 @@ pub async fn materialize_client_tables(
             .with_context(|| format!("computing the {name} table"))?;
         ctx.deregister_table(name.as_str())
             .with_context(|| format!("replacing the {name} table"))?;
-        ctx.register_table(
-            name.as_str(),
-            Arc::new(crate::query::cluster::table::InlineTable::new(
-                batch.schema(),
-                vec![batch],
-            )),
-        )
-        .with_context(|| format!("registering the {name} table"))?;
+        #[cfg(feature = "cluster")]
+        let table: Arc<dyn TableProvider> = Arc::new(
+            crate::query::cluster::table::InlineTable::new(batch.schema(), vec![batch]),
+        );
+        #[cfg(not(feature = "cluster"))]
+        let table: Arc<dyn TableProvider> = Arc::new(
+            MemTable::try_new(batch.schema(), vec![vec![batch]])
+                .with_context(|| format!("holding the {name} table"))?,
+        );
+        ctx.register_table(name.as_str(), table)
+            .with_context(|| format!("registering the {name} table"))?;
     }
     Ok(!wanted.is_empty())
 }
@@ -374,7 +377,15 @@ async fn open_cluster(
         .build();
     let mut ctx = cluster::connect(&at, state).await?;
     register_functions(&mut ctx)?;
-    let provider: Arc<dyn TableProvider> = Arc::new(cluster::table::LakeTable::of(loc, table)?);
+    // The days outside --since/--until are left out of the plan (the filters stay exact).
+    let first = scope.since.map(|t| t.format("%Y-%m-%d").to_string());
+    let last = scope.until.map(|t| t.format("%Y-%m-%d").to_string());
+    let provider: Arc<dyn TableProvider> = Arc::new(cluster::table::LakeTable::of(
+        loc,
+        table,
+        first.as_deref(),
+        last.as_deref(),
+    )?);
     let ctx = finish(ctx, provider, scope).await?;
     // The verdicts travel in the plan, stored ones or none.
     let (schema, batches) = stored_verdicts(loc)

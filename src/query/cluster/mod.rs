@@ -29,6 +29,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The scheduler's port when the address names none (Ballista's).
 pub const DEFAULT_PORT: u16 = 50050;
 
+/// The largest plan or result message any role or client accepts: a plan names every file it
+/// reads (~150 bytes each), and Ballista's 16 MiB default stops at about 100,000 files.
+pub const MAX_MESSAGE: usize = 512 << 20;
+
 /// How long a client waits for the scheduler to answer before it says it is unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -274,6 +278,7 @@ pub fn client_config(config: SessionConfig) -> SessionConfig {
         .upgrade_for_ballista()
         .with_ballista_logical_extension_codec(Arc::new(codec::TrailscopeCodec::default()))
         .with_ballista_job_name("trailscope")
+        .with_ballista_grpc_client_max_message_size(MAX_MESSAGE)
         // Ballista 55's adaptive planner re-planned some rules' window queries into thousands
         // of stages without end; the static planner runs them.
         .with_ballista_adaptive_query_planner(false)
@@ -289,6 +294,16 @@ pub async fn connect(at: &Address, state: SessionState) -> Result<SessionContext
             "warning: the cluster at {at} has no executor yet; queries wait until one registers"
         ));
     }
+    // A scan is split into as many tasks as the cluster has slots (not as this machine has
+    // cores), so that every executor gets a share.
+    let slots: u64 = status.executors.iter().filter_map(Executor::slots).sum();
+    let config = state
+        .config()
+        .clone()
+        .with_target_partitions(slots.max(1) as usize);
+    let state = datafusion::execution::SessionStateBuilder::new_from_existing(state)
+        .with_config(config)
+        .build();
     SessionContext::remote_with_state(&at.df(), state)
         .await
         .with_context(|| format!("connecting to the scheduler at {at}"))

@@ -88,6 +88,7 @@ impl ExtensionOptions for TrailscopeOptions {
 /// The configuration a role starts each session from; the client's settings come on top.
 fn config_producer() -> SessionConfig {
     SessionConfig::new_with_ballista()
+        .with_ballista_grpc_client_max_message_size(super::MAX_MESSAGE)
         .with_option_extension(TrailscopeOptions::default())
         .with_ballista_logical_extension_codec(Arc::new(TrailscopeCodec::default()))
 }
@@ -148,6 +149,9 @@ pub async fn run_scheduler(bind: SocketAddr, s3: &S3Options) -> Result<()> {
         .with_scheduler_id(id.clone())
         .with_hostname(bind.ip().to_string())
         .with_port(bind.port())
+        .with_grpc_server_max_decoding_message_size(super::MAX_MESSAGE as u32)
+        .with_grpc_server_max_encoding_message_size(super::MAX_MESSAGE as u32)
+        .with_grpc_client_max_message_size(super::MAX_MESSAGE as u32)
         .with_override_config_producer(Arc::new(config_producer))
         .with_override_session_builder(Arc::new(move |config| role_state(config, stores.clone())));
     config.bind_host = bind.ip().to_string();
@@ -221,6 +225,8 @@ pub async fn run_executor(opts: ExecutorOptions, s3: &S3Options) -> Result<()> {
         vcores: opts.slots,
         work_dir: opts.work_dir.clone(),
         print_thread_info: false,
+        grpc_max_decoding_message_size: super::MAX_MESSAGE as u32,
+        grpc_max_encoding_message_size: super::MAX_MESSAGE as u32,
         override_function_registry: Some(Arc::new(functions)),
         override_config_producer: Some(Arc::new(config_producer)),
         override_logical_codec: Some(Arc::new(TrailscopeCodec::default())),

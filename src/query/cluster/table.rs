@@ -54,8 +54,14 @@ pub struct LakeTable {
 }
 
 impl LakeTable {
-    /// The files of `table`'s loaded version of the lake at `loc`.
-    pub fn of(loc: &Location, table: &deltalake::DeltaTable) -> Result<LakeTable> {
+    /// The files of `table`'s loaded version of the lake at `loc`, of the days from `first` to
+    /// `last` (inclusive, `YYYY-MM-DD`) when given: the plan names only the files it may read.
+    pub fn of(
+        loc: &Location,
+        table: &deltalake::DeltaTable,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> Result<LakeTable> {
         let (store, base) = match loc {
             Location::Local(dir) => {
                 let dir = dir
@@ -85,6 +91,11 @@ impl LakeTable {
             let relative = f.object_store_path().to_string();
             let key = crate::lake::delta::partition_of(&relative)
                 .with_context(|| format!("{relative}: a data file outside the partitions"))?;
+            if first.is_some_and(|d| key.day.as_str() < d)
+                || last.is_some_and(|d| key.day.as_str() > d)
+            {
+                continue;
+            }
             files.push(LakeFile {
                 path: format!("{base}/{relative}"),
                 size: f.size().max(0) as u64,
