@@ -10,44 +10,18 @@
 //!
 //! Not a test: nothing here asserts a time.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use trailscope::synth::generate;
 
 mod common;
+use common::roles::{self, Role, free_port_pair};
 use common::{events_and_runs, ingest_once, listed, median, realistic_config};
 
-struct Role(Child);
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port_pair() -> u16 {
-    loop {
-        let a = TcpListener::bind("127.0.0.1:0").expect("a port");
-        let port = a.local_addr().expect("its address").port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
-
 fn role(bin: &str, args: &[&str]) -> Role {
-    Role(
-        Command::new(bin)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting a cluster role"),
-    )
+    roles::start(bin, args, &[], Stdio::null())
 }
 
 /// Runs `cmd`, returns (seconds, stdout).

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use trailscope::synth::Config;
 
+#[path = "../../tests/integration/roles.rs"]
+pub mod roles;
 /// The S3 server the integration tests use, here with a delay per request.
 #[path = "../../tests/integration/s3server.rs"]
 pub mod s3server;

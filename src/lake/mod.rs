@@ -304,7 +304,7 @@ fn finish_marked_runs(root: &Path) -> Result<()> {
                 "finishing the commit of an interrupted run ({})",
                 dir.display()
             );
-            roll_forward(&root.to_path_buf(), &dir, &mut Vec::new())?;
+            roll_forward(root, &dir, &mut Vec::new())?;
             fs::remove_dir_all(&dir)
                 .with_context(|| format!("removing the staging directory {}", dir.display()))?;
         }

@@ -2,59 +2,21 @@
 //! in-process S3 server give the same findings, view rows, traces and timelines as one machine;
 //! an unreachable scheduler and a server that is not a trailscope scheduler are named clearly.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::common::*;
+use crate::roles::{self, Role, free_port_pair};
 use crate::s3server::S3Server;
-
-/// A role process, stopped when the test ends whatever happens.
-struct Role(Child);
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A port that is free, with the next one free too (an executor takes PORT and PORT + 1).
-fn free_port_pair() -> u16 {
-    for _ in 0..50 {
-        let a = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = a.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no two free ports in a row");
-}
 
 fn role(args: &[&str], endpoint: &str, log: &Path) -> Role {
     let bin = assert_cmd::cargo::cargo_bin("trailscope");
+    let mut args = args.to_vec();
+    args.extend_from_slice(&["--endpoint-url", endpoint]);
     let log = std::fs::File::create(log).unwrap();
-    let child = Command::new(bin)
-        .args(args)
-        .args(["--endpoint-url", endpoint])
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("TRAILSCOPE_CLUSTER")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("a cluster role starts");
-    Role(child)
+    roles::start(bin.to_str().unwrap(), &args, &TEST_AWS, log.into())
 }
 
 /// Sorted lines: a query without ORDER BY may come back in another order on a cluster.

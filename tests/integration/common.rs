@@ -8,6 +8,20 @@ use assert_cmd::Command;
 use serde_json::Value;
 use trailscope::lake::ledger::Ledger;
 
+/// The AWS setup of every command a test runs: no profile files, no instance metadata, and the
+/// credentials the S3 test server accepts.
+pub const TEST_AWS: [(&str, &str); 6] = [
+    ("AWS_CONFIG_FILE", "/nonexistent/aws-config"),
+    (
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/aws-credentials",
+    ),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST"),
+    ("AWS_SECRET_ACCESS_KEY", "test-secret"),
+    ("AWS_REGION", "us-east-1"),
+];
+
 /// Runs `trailscope` with the given arguments, isolated from the developer's AWS setup.
 pub fn trailscope(args: &[&str]) -> Output {
     trailscope_with(args, &[])
@@ -32,17 +46,8 @@ fn run_with(args: &[&str], env: &[(&str, &str)], input: Option<&str>) -> Output 
         .env_remove("TRAILSCOPE_LAKE")
         .env_remove("TRAILSCOPE_FAILPOINT")
         .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL_S3")
-        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "AKIATESTTESTTEST")
-        .env("AWS_SECRET_ACCESS_KEY", "test-secret")
-        .env("AWS_REGION", "us-east-1");
-    for (k, v) in env {
+        .env_remove("AWS_ENDPOINT_URL_S3");
+    for (k, v) in TEST_AWS.iter().chain(env) {
         cmd.env(k, v);
     }
     cmd.output().expect("trailscope runs")

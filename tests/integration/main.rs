@@ -11,6 +11,7 @@ mod lake;
 mod lossless;
 mod properties;
 mod repl;
+mod roles;
 mod rules;
 mod s3;
 mod s3server;
