@@ -61,6 +61,30 @@ fn holder_is_dead(holder: &str) -> bool {
     host == hostname() && !Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// The region an S3 client of `config` uses: the resolved one, else `--region`, else us-east-1.
+pub fn region_of(config: &aws_config::SdkConfig, opts: &S3Options) -> String {
+    config
+        .region()
+        .map(|r| r.to_string())
+        .or_else(|| opts.region.clone())
+        .unwrap_or_else(|| "us-east-1".to_owned())
+}
+
+/// An object-store S3 builder for `bucket` in `region`, path-style (and plain HTTP when the URL
+/// says so) through `endpoint` when one is given; credentials are the caller's.
+pub fn store_builder(bucket: &str, region: &str, endpoint: Option<&str>) -> AmazonS3Builder {
+    let builder = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(region);
+    match endpoint {
+        Some(e) => builder
+            .with_endpoint(e)
+            .with_virtual_hosted_style_request(false)
+            .with_allow_http(e.starts_with("http://")),
+        None => builder,
+    }
+}
+
 /// Whether `lake` names a lake in S3.
 pub fn is_s3(lake: &Path) -> bool {
     lake.to_str().is_some_and(|s| s.starts_with("s3://"))
@@ -83,11 +107,7 @@ impl S3Lake {
             );
         }
         let config = sdk_config(opts, opts.region.clone(), true).await;
-        let region = config
-            .region()
-            .map(|r| r.to_string())
-            .or_else(|| opts.region.clone())
-            .unwrap_or_else(|| "us-east-1".to_owned());
+        let region = region_of(&config, opts);
         let provider = config.credentials_provider().with_context(|| {
             format!(
                 "no AWS credentials for the lake {uri}: set a profile, AWS_ACCESS_KEY_ID or a role"
@@ -111,9 +131,7 @@ impl S3Lake {
         if let Some(t) = creds.session_token() {
             storage_options.insert("AWS_SESSION_TOKEN".to_owned(), t.to_owned());
         }
-        let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(bucket)
-            .with_region(&region)
+        let mut builder = store_builder(bucket, &region, opts.endpoint_url.as_deref())
             .with_access_key_id(creds.access_key_id())
             .with_secret_access_key(creds.secret_access_key());
         if let Some(t) = creds.session_token() {
@@ -121,12 +139,8 @@ impl S3Lake {
         }
         if let Some(e) = &opts.endpoint_url {
             storage_options.insert("AWS_ENDPOINT_URL".to_owned(), e.clone());
-            builder = builder
-                .with_endpoint(e)
-                .with_virtual_hosted_style_request(false);
             if e.starts_with("http://") {
                 storage_options.insert("AWS_ALLOW_HTTP".to_owned(), "true".to_owned());
-                builder = builder.with_allow_http(true);
             }
         }
         let s3 = builder

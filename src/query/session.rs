@@ -295,14 +295,20 @@ pub async fn open_on(
             if let Some((schema, batches)) = stored_verdicts(loc).await? {
                 let table = MemTable::try_new(schema, vec![batches])
                     .context("loading the stored verdicts")?;
-                ctx.deregister_table(schema::VERIFICATION_TABLE)
-                    .context("replacing the verification table")?;
-                ctx.register_table(schema::VERIFICATION_TABLE, Arc::new(table))
-                    .context("registering the verification table")?;
+                replace_verification(&ctx, Arc::new(table))?;
             }
         }
     }
     Ok(ctx)
+}
+
+/// Puts `table` in place of the session's (empty) `verification` table.
+fn replace_verification(ctx: &SessionContext, table: Arc<dyn TableProvider>) -> Result<()> {
+    ctx.deregister_table(schema::VERIFICATION_TABLE)
+        .context("replacing the verification table")?;
+    ctx.register_table(schema::VERIFICATION_TABLE, table)
+        .context("registering the verification table")?;
+    Ok(())
 }
 
 /// The latest verdicts stored in the lake at `loc`, read whole (one small file per verify run).
@@ -391,13 +397,7 @@ async fn open_cluster(
     let (schema, batches) = stored_verdicts(loc)
         .await?
         .unwrap_or_else(|| (schema::verification_schema(), Vec::new()));
-    ctx.deregister_table(schema::VERIFICATION_TABLE)
-        .context("replacing the verification table")?;
-    ctx.register_table(
-        schema::VERIFICATION_TABLE,
-        Arc::new(InlineTable::new(schema, batches)),
-    )
-    .context("registering the verification table")?;
+    replace_verification(&ctx, Arc::new(InlineTable::new(schema, batches)))?;
     Ok(ctx)
 }
 

@@ -26,7 +26,7 @@ use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStor
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::ObjectStore;
-use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::aws::AwsCredential;
 use url::Url;
 
 use super::codec::TrailscopeCodec;
@@ -266,11 +266,7 @@ impl LakeStores {
     /// Stores reached with `s3`'s profile, region and endpoint.
     pub async fn new(s3: &S3Options) -> LakeStores {
         let config = sdk_config(s3, s3.region.clone(), true).await;
-        let region = config
-            .region()
-            .map(|r| r.to_string())
-            .or_else(|| s3.region.clone())
-            .unwrap_or_else(|| "us-east-1".to_owned());
+        let region = crate::lake::remote::region_of(&config, s3);
         LakeStores {
             inner: DefaultObjectStoreRegistry::new(),
             credentials: Arc::new(SdkCredentials {
@@ -291,16 +287,9 @@ impl LakeStores {
         if let Some(store) = made.get(bucket) {
             return Ok(store.clone());
         }
-        let mut builder = AmazonS3Builder::new()
-            .with_bucket_name(bucket)
-            .with_region(&self.region)
-            .with_credentials(self.credentials.clone());
-        if let Some(e) = &self.endpoint {
-            builder = builder
-                .with_endpoint(e)
-                .with_virtual_hosted_style_request(false)
-                .with_allow_http(e.starts_with("http://"));
-        }
+        let builder =
+            crate::lake::remote::store_builder(bucket, &self.region, self.endpoint.as_deref())
+                .with_credentials(self.credentials.clone());
         let store: Arc<dyn ObjectStore> = Arc::new(
             builder
                 .build()
