@@ -203,6 +203,26 @@ pub const BLOOM_FILTER_COLUMNS: &[&[&str]] = &[
     &["useridentity", "accesskeyid"],
 ];
 
+/// Columns of long, varied text, compressed with zstd in the lake: they hold most of its bytes.
+/// Every other column (dictionary-coded names, ARNs, keys, times) is compressed with LZ4: a
+/// Parquet reader creates a decompressor for every column chunk it opens, and a zstd one costs
+/// more to create than such a chunk costs to decompress (a scan of `useridentity` opens 25).
+pub const ZSTD_COLUMNS: &[&str] = &[
+    "useragent",
+    "errormessage",
+    EVENT_ID,
+    REQUEST_ID,
+    SHARED_EVENT_ID,
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
+    "serviceeventdetails",
+    "addendum",
+    "edgedevicedetails",
+    "insightdetails",
+    EXTRA,
+];
+
 /// The lake's top-level table directory.
 pub const TABLE_DIR: &str = "cloudtrail";
 

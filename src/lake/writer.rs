@@ -427,10 +427,13 @@ pub(crate) fn write_file(
     let name_idx = schema
         .index_of(schema::EVENT_NAME)
         .context("no eventname column")?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(config.zstd_level).context("zstd level")?,
-        ))
+    let zstd = Compression::ZSTD(ZstdLevel::try_new(config.zstd_level).context("zstd level")?);
+    let props = schema::ZSTD_COLUMNS
+        .iter()
+        .fold(
+            WriterProperties::builder().set_compression(Compression::LZ4_RAW),
+            |p, c| p.set_column_compression(ColumnPath::from(*c), zstd),
+        )
         .set_max_row_group_row_count(Some(config.row_group_rows))
         .set_sorting_columns(Some(
             [source_idx, name_idx, time_idx]

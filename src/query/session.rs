@@ -271,8 +271,14 @@ pub async fn open_on(
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema::file_schema());
-    let provider: Arc<dyn TableProvider> =
-        Arc::new(ListingTable::try_new(config).context("opening the cloudtrail table")?);
+    // The files' statistics are worked out once per session: without the session's cache a
+    // listing table reads them again for every scan, which cost more than most rules' work.
+    let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
+    let provider: Arc<dyn TableProvider> = Arc::new(
+        ListingTable::try_new(config)
+            .context("opening the cloudtrail table")?
+            .with_cache(statistics),
+    );
     let ctx = finish(ctx, provider, scope).await?;
     // The latest verdicts, when the lake was verified: a file beside the table, not versioned.
     match loc {
@@ -432,6 +438,12 @@ fn context(memory_limit: usize, version: Option<u64>) -> Result<SessionContext> 
     Ok(ctx)
 }
 
+/// The memory for the Parquet footers and page indexes a session keeps.
+const METADATA_CACHE_LIMIT: usize = 256 << 20;
+
+/// The memory for the file statistics a session keeps.
+const STATISTICS_CACHE_LIMIT: usize = 128 << 20;
+
 /// trailscope's session configuration.
 fn base_config(version: Option<u64>) -> SessionConfig {
     // Filters are evaluated while decoding Parquet, so the wide JSON and struct columns are only
@@ -462,8 +474,13 @@ fn base_state(
         FairSpillPool::new(memory_limit),
         std::num::NonZeroUsize::new(5).context("a consumer count")?,
     );
+    // Footers, page indexes and file statistics are kept for the session, so that the many
+    // scans of one `detect` read and work them out once: DataFusion's defaults (50 and 20 MiB)
+    // hold a few hundred day files, and a lake of a year holds thousands.
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(pool))
+        .with_metadata_cache_limit(METADATA_CACHE_LIMIT)
+        .with_file_statistics_cache_limit(STATISTICS_CACHE_LIMIT)
         .build_arc()
         .context("setting up the query memory pool")?;
     Ok(SessionStateBuilder::new()
