@@ -21,7 +21,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' called ', eventname, ' (', eventsource, ')',
               CASE WHEN count(*) > 1 THEN concat(' ', count(*), ' times') ELSE '' END) AS summary
 FROM ev

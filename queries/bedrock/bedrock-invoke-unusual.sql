@@ -12,31 +12,32 @@
 -- param: window = '10 minutes' | the window
 -- param: spike_factor = 10 | how many times its usual rate a burst must be
 -- param: learning = '24 hours' | how much of each account's data sets who uses Bedrock
+-- Each identity's first call and number of calls beside every call: one read of the calls
+-- (windows, not a self-join, which would read them twice).
 WITH ev AS (
-  SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
-         useridentity.arn AS actor_arn, json_get_str(requestparameters, 'modelId') AS model,
-         date_bin(INTERVAL '10 minutes' /* window */, eventtime, TIMESTAMP '2000-01-01T00:00:00') AS slot
-  FROM cloudtrail
-  WHERE eventsource = 'bedrock.amazonaws.com'
-    AND eventname IN ('InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream')
+  SELECT *, min(eventtime) OVER (PARTITION BY account, actor) AS first_use,
+         count(*) OVER (PARTITION BY account, actor) AS total
+  FROM (
+    SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
+           useridentity.arn AS actor_arn, json_get_str(requestparameters, 'modelId') AS model,
+           date_bin(INTERVAL '10 minutes' /* window */, eventtime, TIMESTAMP '2000-01-01T00:00:00') AS slot
+    FROM cloudtrail
+    WHERE eventsource = 'bedrock.amazonaws.com'
+      AND eventname IN ('InvokeModel', 'InvokeModelWithResponseStream', 'Converse', 'ConverseStream')
+  )
 ),
 starts AS (
   SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
 ),
-firsts AS (
-  SELECT e.account, e.actor, min(e.eventtime) AS first_use, min(s.t0) AS t0, count(*) AS total,
-         greatest(date_part('epoch', min(s.t1)) - date_part('epoch', min(s.t0)), 3600) AS span_seconds
-  FROM ev e JOIN starts s ON e.account = s.account GROUP BY e.account, e.actor
-),
 slots AS (
   SELECT e.account, e.region, e.actor, e.slot, min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen,
          min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-         array_agg(DISTINCT e.source_uri) AS source_uris, array_agg(DISTINCT e.model) AS models,
-         min(f.first_use) AS first_use, min(f.t0) AS t0,
+         array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris, array_sort(array_distinct(array_agg(e.model))) AS models,
+         min(e.first_use) AS first_use, min(s.t0) AS t0,
          -- The identity's usual calls per window, over the account's whole span in the lake.
-         min(f.total) * (date_part('epoch', e.slot + INTERVAL '10 minutes' /* window */) - date_part('epoch', e.slot))
-           / min(f.span_seconds) AS usual
-  FROM ev e JOIN firsts f ON e.account = f.account AND e.actor = f.actor
+         min(e.total) * (date_part('epoch', e.slot + INTERVAL '10 minutes' /* window */) - date_part('epoch', e.slot))
+           / greatest(date_part('epoch', min(s.t1)) - date_part('epoch', min(s.t0)), 3600) AS usual
+  FROM ev e JOIN starts s ON e.account = s.account
   GROUP BY e.account, e.region, e.actor, e.slot
 )
 SELECT first_seen, last_seen, account, region, actor, actor_arn, event_count, eventids, source_uris,

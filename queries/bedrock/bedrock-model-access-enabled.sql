@@ -21,10 +21,10 @@ invokers AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN bool_or(i.actor IS NOT NULL) THEN 'high' ELSE 'medium' END AS severity,
-       concat(e.actor, ' turned on access to ', coalesce(array_to_string(array_agg(DISTINCT e.model), ', '), 'a model'),
-              ' (', array_to_string(array_agg(DISTINCT e.eventname), ', '), ')',
+       concat(e.actor, ' turned on access to ', coalesce(array_to_string(array_sort(array_distinct(array_agg(e.model))), ', '), 'a model'),
+              ' (', array_to_string(array_sort(array_distinct(array_agg(e.eventname))), ', '), ')',
               CASE WHEN bool_or(i.actor IS NOT NULL) THEN ' and invoked models' ELSE '' END) AS summary
 FROM ev e LEFT JOIN invokers i ON e.account = i.account AND e.actor = i.actor
 GROUP BY e.account, e.region, e.actor

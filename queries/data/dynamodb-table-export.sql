@@ -16,7 +16,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' exported table ', tbl, ' to bucket ', coalesce(bucket, '?'),
               CASE WHEN owner IS NOT NULL AND owner <> account THEN concat(' owned by another account, ', owner) ELSE '' END) AS summary
 FROM ev

@@ -23,7 +23,7 @@ judged AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' opened KMS key ', coalesce(key_id, '?'), ' to ', grantee) AS summary
 FROM judged
 WHERE grantee = 'everyone (*)' OR (grantee IS NOT NULL AND grantee NOT IN (SELECT DISTINCT account FROM cloudtrail))

@@ -38,7 +38,7 @@ ended AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, min(region) AS region, actor,
        min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' downloaded ', count(*), ' objects from bucket ', bucket, ' within ', '15 minutes' /* window */) AS summary
 FROM ended
 WHERE eventtime BETWEEN burst_end - INTERVAL '15 minutes' /* window */ AND burst_end

@@ -53,10 +53,10 @@ ended AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, min(actor) AS actor,
        min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(min(actor), ' read ', sum(CASE WHEN first_read THEN weight ELSE 0 END), ' secrets for the first time',
               CASE WHEN bool_or(secret LIKE 'filter %') THEN ' (batch reads by filter count as many)' ELSE '' END, ': ',
-              array_to_string(array_agg(DISTINCT secret), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(secret))), ', ')) AS summary
 FROM ended
 WHERE eventtime BETWEEN burst_end - INTERVAL '60 minutes' /* window */ AND burst_end
 GROUP BY account, region, who

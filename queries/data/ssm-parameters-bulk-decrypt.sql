@@ -48,7 +48,7 @@ ended AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, min(actor) AS actor,
        min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(min(actor), ' decrypted ', sum(CASE WHEN first_read THEN weight ELSE 0 END),
               ' SSM parameters or paths for the first time') AS summary
 FROM ended

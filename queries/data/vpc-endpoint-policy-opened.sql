@@ -16,7 +16,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, CASE WHEN eventname = 'DeleteVpcEndpoints' THEN ' deleted VPC endpoints' ELSE ' opened the policy of VPC endpoint ' END,
               ' ', coalesce(min(json_get_str(req, 'ModifyVpcEndpointRequest', 'VpcEndpointId')), min(json_get_str(req, 'vpcEndpointId')), '')) AS summary
 FROM ev

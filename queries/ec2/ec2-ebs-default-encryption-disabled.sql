@@ -16,7 +16,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' ', CASE WHEN bool_or(eventname = 'DisableEbsEncryptionByDefault')
                                THEN concat('turned off EBS encryption by default in ', region)
                                ELSE concat('made a KMS key of account ', min(key_account), ' the EBS default in ', region) END) AS summary

@@ -16,7 +16,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN count(DISTINCT instance) >= 5 /* min_instances */ THEN 'high'
             WHEN count(errorcode) > 0 THEN 'medium' ELSE 'info' END AS severity,
        concat(actor, ' asked for the Windows password of ', count(DISTINCT instance), ' instance(s)',

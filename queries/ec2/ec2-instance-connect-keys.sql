@@ -18,9 +18,9 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN count(DISTINCT instance) >= 3 /* min_instances */ THEN 'medium' ELSE 'info' END AS severity,
        concat(actor, ' pushed SSH keys to ', count(DISTINCT instance), ' instance(s): ',
-              array_to_string(array_agg(DISTINCT instance), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(instance))), ', ')) AS summary
 FROM ev
 GROUP BY account, region, actor, slot

@@ -35,8 +35,8 @@ flagged AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat('instance credentials ', key, ' (', actor, ') were used from ',
-              array_to_string(array_agg(DISTINCT ip), ', '), ', an address people''s keys also use') AS summary
+              array_to_string(array_sort(array_distinct(array_agg(ip))), ', '), ', an address people''s keys also use') AS summary
 FROM flagged
 GROUP BY account, region, actor, key

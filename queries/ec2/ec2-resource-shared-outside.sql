@@ -35,7 +35,7 @@ graded AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris, severity,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris, severity,
        concat(actor, ' shared ', res, ' (', min(eventname), ') with ',
               CASE WHEN severity = 'critical' THEN 'everyone (public)'
                    ELSE concat('account ', coalesce(min(target), 'unknown'),

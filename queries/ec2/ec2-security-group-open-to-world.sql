@@ -27,7 +27,7 @@ graded AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN bool_or(sensitive) THEN 'high' WHEN bool_and(web) THEN 'low' ELSE 'medium' END AS severity,
        concat(actor, ' opened security group ', grp, ' to the whole internet',
               CASE WHEN bool_or(sensitive) THEN ' on a sensitive port, or on all ports' ELSE '' END) AS summary

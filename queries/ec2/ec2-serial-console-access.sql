@@ -16,9 +16,9 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN count(*) = count(errorcode) THEN 'medium' ELSE 'high' END AS severity,
        concat(actor, CASE WHEN count(*) = count(errorcode) THEN ' tried ' ELSE ' called ' END,
-              array_to_string(array_agg(DISTINCT eventname), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(eventname))), ', ')) AS summary
 FROM ev
 GROUP BY account, region, actor

@@ -63,9 +63,9 @@ flagged AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris, severity,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris, severity,
        concat(actor, CASE WHEN count(errorcode) = count(*) THEN ' tried to launch ' ELSE ' launched ' END,
-              sum(n), ' instance(s) of type ', array_to_string(array_agg(DISTINCT itype), ', '),
+              sum(n), ' instance(s) of type ', array_to_string(array_sort(array_distinct(array_agg(itype))), ', '),
               CASE WHEN bool_or(new_region) THEN concat(' in ', region, ', a region the account did not use') ELSE '' END) AS summary
 FROM flagged
 WHERE severity IS NOT NULL

@@ -18,7 +18,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN count(*) = count(errorcode) THEN 'low' ELSE 'medium' END AS severity,
        concat(actor, CASE WHEN count(*) = count(errorcode) THEN ' tried to change' ELSE ' changed' END,
               ' the user data of instance ', instance) AS summary

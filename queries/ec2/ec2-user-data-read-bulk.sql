@@ -35,7 +35,7 @@ ended AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, min(e.actor) AS actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids, array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN min(d.n_days) > 1 THEN 'info' ELSE 'medium' END AS severity,
        concat(min(e.actor), ' asked for the user data of ', count(DISTINCT e.instance), ' instances',
               CASE WHEN count(e.errorcode) > 0 THEN concat(' (', count(e.errorcode), ' refused)') ELSE '' END,

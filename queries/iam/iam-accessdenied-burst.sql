@@ -33,10 +33,10 @@ ended AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, min(region) AS region,
        min(actor) AS actor, min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN max(n) >= 5 /* min_apis */ THEN 'medium' ELSE 'low' END AS severity,
        concat(min(actor), ' (key ', key, ') was denied on ', count(DISTINCT api), ' different APIs: ',
-              array_to_string(array_agg(DISTINCT api), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(api))), ', ')) AS summary
 FROM ended
 WHERE eventtime BETWEEN burst_end - INTERVAL '15 minutes' /* window */ AND burst_end
 GROUP BY account, key

@@ -30,8 +30,8 @@ pairs AS (
 SELECT min(t0) AS first_seen, max(t1) AS last_seen, account, region, actor, actor_arn,
        count(DISTINCT id1) + 1 AS event_count,
        array_distinct(array_concat([min(id0)], array_agg(id1 ORDER BY t1, id1))) AS eventids,
-       array_distinct(array_concat(array_agg(DISTINCT uri0), array_agg(DISTINCT uri1))) AS source_uris,
+       array_distinct(array_concat(array_sort(array_distinct(array_agg(uri0))), array_sort(array_distinct(array_agg(uri1))))) AS source_uris,
        concat(actor, ' created user ', target, ' and within minutes gave it: ',
-              array_to_string(array_agg(DISTINCT step), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(step))), ', ')) AS summary
 FROM pairs
 GROUP BY account, region, actor, actor_arn, target

@@ -30,8 +30,8 @@ firsts AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(e.region) AS region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(e.actor, ' changed IAM (', array_to_string(array_agg(DISTINCT e.eventname), ', '),
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
+       concat(e.actor, ' changed IAM (', array_to_string(array_sort(array_distinct(array_agg(e.eventname))), ', '),
               '), which ', min(e.who), ' had not done before') AS summary
 FROM ev e
 JOIN firsts f ON e.account = f.account AND e.who = f.who

@@ -17,7 +17,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
-       concat(actor, ' ', array_to_string(array_agg(DISTINCT eventname), ', '), ' the compromised-key quarantine on user ', target) AS summary
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
+       concat(actor, ' ', array_to_string(array_sort(array_distinct(array_agg(eventname))), ', '), ' the compromised-key quarantine on user ', target) AS summary
 FROM ev
 GROUP BY account, region, actor, target

@@ -23,7 +23,7 @@ named AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' let account ', outsider, ' assume role ', role) AS summary
 FROM named
 WHERE outsider IS NOT NULL AND outsider NOT IN (SELECT DISTINCT account FROM cloudtrail)

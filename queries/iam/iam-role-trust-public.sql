@@ -18,7 +18,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' let anyone assume role ', role,
               CASE WHEN regexp_like(min(doc), '"Condition"') THEN ' (with a condition: read it)' ELSE '' END) AS summary
 FROM ev

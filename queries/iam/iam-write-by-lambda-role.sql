@@ -23,9 +23,9 @@ ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ', a Lambda execution role session, made ', count(*), ' IAM changes: ',
-              array_to_string(array_agg(DISTINCT eventname), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(eventname))), ', ')) AS summary
 FROM ev
 WHERE useragent LIKE '%exec-env/AWS_Lambda%' OR key IN (SELECT key FROM lambda_keys)
 GROUP BY account, region, actor, actor_arn

@@ -41,7 +41,7 @@ graded AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, min(actor) AS actor,
        min(actor_arn) AS actor_arn, count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris, severity,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris, severity,
        concat('account ', caller_account, ' (', min(actor), ') assumed role ', role, ' ', count(*), ' time(s)',
               CASE WHEN severity = 'info' THEN ', as it usually does' ELSE '' END) AS summary
 FROM graded

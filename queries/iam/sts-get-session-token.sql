@@ -16,9 +16,9 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' turned its access key into ', count(*), ' session token(s) from ',
-              array_to_string(array_agg(DISTINCT sourceipaddress), ', '),
+              array_to_string(array_sort(array_distinct(array_agg(sourceipaddress))), ', '),
               CASE WHEN count(mfa) = 0 THEN ' without MFA' ELSE '' END) AS summary
 FROM ev
 GROUP BY account, region, actor, actor_arn

@@ -46,7 +46,7 @@ hits AS (
   SELECT k.account, k.key, min(k.t0) AS t0, min(k.region) AS region, min(k.actor) AS actor,
          min(k.actor_arn) AS actor_arn, min(k.who) AS who, min(c.apis) AS apis,
          min(k.eventtime) AS first_seen, max(k.eventtime) AS last_seen, count(*) AS event_count,
-         array_agg(k.eventid ORDER BY k.eventtime, k.eventid) AS eventids, array_agg(DISTINCT k.source_uri) AS source_uris
+         array_agg(k.eventid ORDER BY k.eventtime, k.eventid) AS eventids, array_sort(array_distinct(array_agg(k.source_uri))) AS source_uris
   FROM kept k JOIN counts c ON k.account = c.account AND k.key = c.key
   WHERE NOT k.whoami OR k.eventtime = k.t0
   GROUP BY k.account, k.key

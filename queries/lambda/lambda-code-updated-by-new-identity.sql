@@ -22,19 +22,19 @@ known AS (
   WHERE eventsource = 'lambda.amazonaws.com'
   GROUP BY 1, 2, 3
 ),
+-- Each deployer's first update of each function, and of any function, beside every update: one
+-- read of the updates (windows, not self-joins, which would read them three times).
 updates AS (
-  SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
-         useridentity.arn AS actor_arn, principal(useridentity) AS deployer,
-         lambda_function(json_get_str(requestparameters, 'functionName')) AS fn
-  FROM cloudtrail
-  WHERE eventsource = 'lambda.amazonaws.com' AND eventname LIKE 'UpdateFunctionCode%'
-    AND lambda_api(eventname) = 'UpdateFunctionCode'
-),
-firsts AS (
-  SELECT account, region, fn, deployer, min(eventtime) AS first_update FROM updates GROUP BY account, region, fn, deployer
-),
-deployers AS (
-  SELECT account, deployer, min(eventtime) AS first_any FROM updates GROUP BY account, deployer
+  SELECT *, min(eventtime) OVER (PARTITION BY account, region, fn, deployer) AS first_update,
+         min(eventtime) OVER (PARTITION BY account, deployer) AS first_any
+  FROM (
+    SELECT eventtime, eventid, source_uri, account, region, actor(useridentity) AS actor,
+           useridentity.arn AS actor_arn, principal(useridentity) AS deployer,
+           lambda_function(json_get_str(requestparameters, 'functionName')) AS fn
+    FROM cloudtrail
+    WHERE eventsource = 'lambda.amazonaws.com' AND eventname LIKE 'UpdateFunctionCode%'
+      AND lambda_api(eventname) = 'UpdateFunctionCode'
+  )
 ),
 spans AS (
   SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
@@ -46,18 +46,16 @@ learned AS (
 )
 SELECT min(u.eventtime) AS first_seen, max(u.eventtime) AS last_seen, u.account, u.region, u.actor, u.actor_arn,
        count(*) AS event_count, array_agg(u.eventid ORDER BY u.eventtime, u.eventid) AS eventids,
-       array_agg(DISTINCT u.source_uri) AS source_uris,
-       CASE WHEN min(d.first_any) < min(l.since) OR min(d.first_any) < min(u.eventtime) - INTERVAL '1 hour' THEN 'low'
+       array_sort(array_distinct(array_agg(u.source_uri))) AS source_uris,
+       CASE WHEN min(u.first_any) < min(l.since) OR min(u.first_any) < min(u.eventtime) - INTERVAL '1 hour' THEN 'low'
             ELSE 'medium' END AS severity,
        concat(u.actor, ' updated the code of function ', u.fn, ', which ', u.deployer, ' had never deployed before',
-              CASE WHEN min(d.first_any) < min(l.since) OR min(d.first_any) < min(u.eventtime) - INTERVAL '1 hour'
+              CASE WHEN min(u.first_any) < min(l.since) OR min(u.first_any) < min(u.eventtime) - INTERVAL '1 hour'
                    THEN ' (it deploys other functions)' ELSE '' END) AS summary
 FROM updates u
-JOIN firsts f ON u.account = f.account AND u.region = f.region AND u.fn = f.fn AND u.deployer = f.deployer
 JOIN known k ON u.account = k.account AND u.region = k.region AND u.fn = k.fn
-JOIN deployers d ON u.account = d.account AND u.deployer = d.deployer
 JOIN learned l ON u.account = l.account
-WHERE u.eventtime = f.first_update
-  AND f.first_update >= k.since + INTERVAL '24 hours' /* baseline */
-  AND f.first_update >= l.since
+WHERE u.eventtime = u.first_update
+  AND u.first_update >= k.since + INTERVAL '24 hours' /* baseline */
+  AND u.first_update >= l.since
 GROUP BY u.account, u.region, u.actor, u.actor_arn, u.fn, u.deployer

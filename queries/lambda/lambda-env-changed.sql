@@ -14,18 +14,25 @@
 --   learning period is the baseline.
 -- false_positives: a new deploy pipeline's first run (medium once, then info)
 -- param: learning = '24 hours' | the start of each account's data that is baseline only
+
+-- Each identity's first change of each function, and of any function, beside every change: one
+-- read of the changes (windows, not self-joins, which would read them three times).
 WITH changes AS (
-  SELECT eventtime, eventid, source_uri, account, region,
-         actor(useridentity) AS actor, useridentity.arn AS actor_arn, principal(useridentity) AS who,
-         useridentity.type IN ('IAMUser', 'Root') OR sessioncredentialfromconsole = 'true'
-           OR coalesce(useridentity.sessioncontext.sessionissuer.username, '') LIKE 'AWSReservedSSO%' AS person,
-         useridentity.accountid AS caller_account,
-         lambda_function(json_get_str(requestparameters, 'functionName')) AS fn,
-         lambda_api(eventname) = 'UpdateFunctionConfiguration' AND json_contains(requestparameters, 'environment') AS env
-  FROM cloudtrail
-  WHERE eventsource = 'lambda.amazonaws.com' AND errorcode IS NULL
-    AND (eventname LIKE 'CreateFunction%' OR eventname LIKE 'UpdateFunctionCode%' OR eventname LIKE 'UpdateFunctionConfiguration%')
-    AND lambda_api(eventname) IN ('CreateFunction', 'UpdateFunctionCode', 'UpdateFunctionConfiguration')
+  SELECT *, min(eventtime) OVER (PARTITION BY account, region, fn, who) AS first_change,
+         min(eventtime) OVER (PARTITION BY account, who) AS first_any
+  FROM (
+    SELECT eventtime, eventid, source_uri, account, region,
+           actor(useridentity) AS actor, useridentity.arn AS actor_arn, principal(useridentity) AS who,
+           useridentity.type IN ('IAMUser', 'Root') OR sessioncredentialfromconsole = 'true'
+             OR coalesce(useridentity.sessioncontext.sessionissuer.username, '') LIKE 'AWSReservedSSO%' AS person,
+           useridentity.accountid AS caller_account,
+           lambda_function(json_get_str(requestparameters, 'functionName')) AS fn,
+           lambda_api(eventname) = 'UpdateFunctionConfiguration' AND json_contains(requestparameters, 'environment') AS env
+    FROM cloudtrail
+    WHERE eventsource = 'lambda.amazonaws.com' AND errorcode IS NULL
+      AND (eventname LIKE 'CreateFunction%' OR eventname LIKE 'UpdateFunctionCode%' OR eventname LIKE 'UpdateFunctionConfiguration%')
+      AND lambda_api(eventname) IN ('CreateFunction', 'UpdateFunctionCode', 'UpdateFunctionConfiguration')
+  )
 ),
 spans AS (
   SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
@@ -38,28 +45,20 @@ learned AS (
 accounts AS (
   SELECT DISTINCT account AS acct FROM cloudtrail
 ),
-firsts AS (
-  SELECT account, region, fn, who, min(eventtime) AS first_change FROM changes GROUP BY account, region, fn, who
-),
-deployers AS (
-  SELECT account, who, min(eventtime) AS first_any FROM changes GROUP BY account, who
-),
 graded AS (
-  SELECT c.*,
+  SELECT c.eventtime, c.eventid, c.source_uri, c.account, c.region, c.actor, c.actor_arn, c.fn,
          CASE WHEN c.person OR (c.caller_account IS NOT NULL AND a.acct IS NULL) THEN 'high'
-              WHEN f.first_change < l.since OR f.first_change < c.eventtime - INTERVAL '1 hour' THEN 'info'
-              WHEN d.first_any < l.since OR d.first_any < c.eventtime - INTERVAL '1 hour' THEN 'low'
+              WHEN c.first_change < l.since OR c.first_change < c.eventtime - INTERVAL '1 hour' THEN 'info'
+              WHEN c.first_any < l.since OR c.first_any < c.eventtime - INTERVAL '1 hour' THEN 'low'
               ELSE 'medium' END AS severity
   FROM changes c
-  JOIN firsts f ON c.account = f.account AND c.region = f.region AND c.fn = f.fn AND c.who = f.who
-  JOIN deployers d ON c.account = d.account AND c.who = d.who
   JOIN learned l ON c.account = l.account
   LEFT JOIN accounts a ON c.caller_account = a.acct
   WHERE c.env
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris, severity,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris, severity,
        concat(actor, ' changed the environment variables of function ', fn,
               CASE severity WHEN 'info' THEN ' (its usual deployer)'
                             WHEN 'low' THEN ' (a deployer of other functions, new to this one)'

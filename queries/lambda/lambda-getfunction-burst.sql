@@ -31,7 +31,7 @@ ended AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor,
        min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' downloaded the code of ', count(DISTINCT fn), ' functions within ', '10 minutes' /* window */) AS summary
 FROM ended
 WHERE eventtime BETWEEN burst_end - INTERVAL '10 minutes' /* window */ AND burst_end

@@ -25,7 +25,7 @@ marked AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region,
        min(actor) AS actor, min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(principal, ' invoked function ', fn, ' for the first time (', count(*),
               ' invokes in its first hour)') AS summary
 FROM marked

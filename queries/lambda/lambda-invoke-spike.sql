@@ -35,7 +35,7 @@ scored AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor,
        min(actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_agg(DISTINCT source_uri) AS source_uris,
+       array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' invoked function ', fn, ' ', count(*), ' times in the hour from ', min(hour),
               ' against a baseline of ', round(min(before / history_hours), 2), ' per hour') AS summary
 FROM scored

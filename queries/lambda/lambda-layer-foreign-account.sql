@@ -24,7 +24,7 @@ outside AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' attached a layer from account ',
               (regexp_match(min(others), ':lambda:[a-z0-9-]+:([0-9]{12}):layer'))[1],
               ' to function ', fn, ': ', min(layers)) AS summary

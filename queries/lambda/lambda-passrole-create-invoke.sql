@@ -35,7 +35,7 @@ pairs AS (
 SELECT min(t0) AS first_seen, max(t1) AS last_seen, account, region, actor, actor_arn,
        count(DISTINCT id1) + 1 AS event_count,
        array_distinct(array_concat([min(id0)], array_agg(id1 ORDER BY t1, id1))) AS eventids,
-       array_distinct(array_concat(array_agg(DISTINCT uri0), array_agg(DISTINCT uri1))) AS source_uris,
+       array_distinct(array_concat(array_sort(array_distinct(array_agg(uri0))), array_sort(array_distinct(array_agg(uri1))))) AS source_uris,
        concat(actor, ' created function ', fn, ' with role ', role, ' and invoked it ', count(DISTINCT id1), ' times') AS summary
 FROM pairs
 GROUP BY account, region, actor, actor_arn, fn, role

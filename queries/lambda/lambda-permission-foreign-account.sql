@@ -21,7 +21,7 @@ outside AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' let account ', grantee, ' use function ', fn) AS summary
 FROM outside
 WHERE regexp_like(grantee, '^[0-9]{12}$') AND grantee <> account

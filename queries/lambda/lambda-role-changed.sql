@@ -19,7 +19,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' made function ', fn, ' run as ', role) AS summary
 FROM ev
 GROUP BY account, region, actor, actor_arn, fn, role

@@ -20,8 +20,8 @@ activity AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(e.actor, ' called ', array_to_string(array_agg(DISTINCT e.eventname), ', '), ' in ', e.region,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
+       concat(e.actor, ' called ', array_to_string(array_sort(array_distinct(array_agg(e.eventname))), ', '), ' in ', e.region,
               ', where the account made ', coalesce(min(a.n), 0), ' other calls') AS summary
 FROM ev e LEFT JOIN activity a ON e.account = a.account AND e.region = a.region
 WHERE coalesce(a.n, 0) < 20 /* min_events */

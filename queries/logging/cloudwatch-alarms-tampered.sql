@@ -15,8 +15,8 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, CASE WHEN eventname = 'DeleteAlarms' THEN ' deleted alarms ' ELSE ' silenced alarms ' END,
-              array_to_string(array_agg(DISTINCT alarms), ' ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(alarms))), ' ')) AS summary
 FROM ev
 GROUP BY account, region, actor, actor_arn, eventname

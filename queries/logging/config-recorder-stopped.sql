@@ -18,7 +18,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
-       concat(actor, ' stopped AWS Config recording in ', region, ' (', array_to_string(array_agg(DISTINCT eventname), ', '), ')') AS summary
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
+       concat(actor, ' stopped AWS Config recording in ', region, ' (', array_to_string(array_sort(array_distinct(array_agg(eventname))), ', '), ')') AS summary
 FROM ev
 GROUP BY account, region, actor, actor_arn

@@ -33,8 +33,8 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
-       concat(actor, ' tried ', array_to_string(array_agg(DISTINCT eventname), ', '), ' and was refused (',
-              array_to_string(array_agg(DISTINCT errorcode), ', '), ')') AS summary
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
+       concat(actor, ' tried ', array_to_string(array_sort(array_distinct(array_agg(eventname))), ', '), ' and was refused (',
+              array_to_string(array_sort(array_distinct(array_agg(errorcode))), ', '), ')') AS summary
 FROM ev
 GROUP BY account, region, actor, actor_arn

@@ -19,7 +19,7 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, CASE WHEN eventname = 'PutRetentionPolicy' THEN concat(' cut the retention of ', grp, ' to ', min(days), ' days')
                           WHEN eventname = 'DeleteLogStream' THEN concat(' deleted ', count(*), ' log stream(s) of ', grp)
                           ELSE concat(' deleted log group ', grp) END) AS summary

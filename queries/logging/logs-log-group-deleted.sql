@@ -22,11 +22,11 @@ habits AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN bool_or(regexp_like(lower(coalesce(e.grp, '')), 'cloudtrail|trail|flow|vpc|dns|resolver|audit|security|guardduty|waf'))
             THEN 'high'
             WHEN min(h.n_days) > 1 THEN 'info'
             ELSE 'low' END AS severity,
-       concat(e.actor, ' deleted log group(s) ', array_to_string(array_agg(DISTINCT e.grp), ', ')) AS summary
+       concat(e.actor, ' deleted log group(s) ', array_to_string(array_sort(array_distinct(array_agg(e.grp))), ', ')) AS summary
 FROM ev e JOIN habits h ON e.account = h.account AND e.who = h.who
 GROUP BY e.account, e.region, e.actor

@@ -22,9 +22,9 @@ WITH ev AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info' ELSE 'high' END AS severity,
-       concat(e.actor, ' removed network logging: ', array_to_string(array_agg(DISTINCT e.eventname), ', ')) AS summary
+       concat(e.actor, ' removed network logging: ', array_to_string(array_sort(array_distinct(array_agg(e.eventname))), ', ')) AS summary
 FROM ev e
 JOIN (SELECT account, who, count(DISTINCT date_trunc('day', eventtime)) AS n_days FROM ev GROUP BY account, who) h
   ON e.account = h.account AND e.who = h.who

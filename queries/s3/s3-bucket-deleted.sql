@@ -18,8 +18,8 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN count(DISTINCT bucket) >= 3 /* min_buckets */ THEN 'medium' WHEN bool_or(person) THEN 'low' ELSE 'info' END AS severity,
-       concat(actor, ' deleted ', count(DISTINCT bucket), ' bucket(s): ', array_to_string(array_agg(DISTINCT bucket), ', ')) AS summary
+       concat(actor, ' deleted ', count(DISTINCT bucket), ' bucket(s): ', array_to_string(array_sort(array_distinct(array_agg(bucket))), ', ')) AS summary
 FROM ev
 GROUP BY account, region, actor, day

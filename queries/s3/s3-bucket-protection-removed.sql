@@ -32,8 +32,8 @@ WITH ev AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
-       concat(actor, ' weakened bucket ', bucket, ': ', array_to_string(array_agg(DISTINCT change), ', ')) AS summary
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
+       concat(actor, ' weakened bucket ', bucket, ': ', array_to_string(array_sort(array_distinct(array_agg(change))), ', ')) AS summary
 FROM ev
 WHERE change IS NOT NULL
 GROUP BY account, region, actor, bucket

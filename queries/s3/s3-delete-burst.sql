@@ -28,10 +28,10 @@ habits AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, min(e.actor) AS actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info' ELSE 'high' END AS severity,
        concat(min(e.actor), ' made ', count(*), ' delete calls (', sum(CASE WHEN e.eventname = 'DeleteObjects' THEN 1 ELSE 0 END),
-              ' of them batches) on ', array_to_string(array_agg(DISTINCT e.bucket), ', ')) AS summary
+              ' of them batches) on ', array_to_string(array_sort(array_distinct(array_agg(e.bucket))), ', ')) AS summary
 FROM ev e
 JOIN slots s ON e.account = s.account AND e.region = s.region AND e.who = s.who AND e.slot = s.slot
 JOIN habits h ON e.account = h.account AND e.who = h.who

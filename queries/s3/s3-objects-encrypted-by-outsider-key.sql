@@ -28,7 +28,7 @@ flagged AS (
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, actor, min(actor_arn) AS actor_arn,
        count(*) AS event_count, array_agg(eventid ORDER BY eventtime, eventid) AS eventids,
-       array_agg(DISTINCT source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        CASE WHEN max(n_days) > 1 THEN 'info' WHEN count(*) >= 10 /* min_objects */ THEN 'critical' ELSE 'high' END AS severity,
        concat(actor, ' wrote ', count(*), ' object(s) to ', bucket, ' encrypted with ',
               CASE WHEN bool_or(ssec) THEN 'a key of their own (SSE-C)'

@@ -26,10 +26,10 @@ habits AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(e.region) AS region, min(e.actor) AS actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info' ELSE 'high' END AS severity,
        concat(min(e.actor), ' wrote ', e.object, ' to ', count(DISTINCT e.bucket), ' buckets: ',
-              array_to_string(array_agg(DISTINCT e.bucket), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(e.bucket))), ', ')) AS summary
 FROM ev e
 JOIN spread s ON e.account = s.account AND e.who = s.who AND e.object = s.object AND e.slot = s.slot
 JOIN habits h ON e.account = h.account AND e.who = h.who AND e.object = h.object

@@ -37,9 +37,9 @@ sso AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN min(f.first_login) < min(l.since) THEN 'info' ELSE 'medium' END AS severity,
-       concat(e.actor, ' signed in with a password from ', array_to_string(array_agg(DISTINCT e.sourceipaddress), ', '),
+       concat(e.actor, ' signed in with a password from ', array_to_string(array_sort(array_distinct(array_agg(e.sourceipaddress))), ', '),
               ' although the account signs in through SSO') AS summary
 FROM ev e JOIN sso s ON e.account = s.account
 JOIN firsts f ON e.account = f.account AND e.actor = f.actor

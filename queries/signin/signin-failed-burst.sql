@@ -31,9 +31,9 @@ bursts AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, min(e.region) AS region,
        min(e.actor) AS actor, min(e.actor_arn) AS actor_arn, count(*) AS event_count,
-       array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids, array_agg(DISTINCT e.source_uri) AS source_uris,
-       concat(count(*), ' failed console sign-ins for ', e.k, ' (users: ', array_to_string(array_agg(DISTINCT e.who), ', '),
-              '; IPs: ', array_to_string(array_agg(DISTINCT e.sourceipaddress), ', '), ')') AS summary
+       array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids, array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
+       concat(count(*), ' failed console sign-ins for ', e.k, ' (users: ', array_to_string(array_sort(array_distinct(array_agg(e.who))), ', '),
+              '; IPs: ', array_to_string(array_sort(array_distinct(array_agg(e.sourceipaddress))), ', '), ')') AS summary
 FROM keyed e JOIN bursts b ON e.account = b.account AND e.k = b.k
 WHERE e.eventtime BETWEEN b.burst_end - INTERVAL '15 minutes' /* window */ AND b.burst_end
 GROUP BY e.account, e.k

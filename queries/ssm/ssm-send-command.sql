@@ -38,7 +38,7 @@ slots AS (
          bool_or(e.doc IN ('AWS-RunShellScript', 'AWS-RunPowerShellScript', 'AWS-RunRemoteScript')) AS shell,
          min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, min(e.actor_arn) AS actor_arn,
          count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-         array_agg(DISTINCT e.source_uri) AS source_uris, array_agg(DISTINCT e.doc) AS docs
+         array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris, array_sort(array_distinct(array_agg(e.doc))) AS docs
   FROM ev e JOIN habits h ON e.account = h.account AND e.who = h.who
   GROUP BY e.account, e.region, e.actor, e.who, e.slot
 )

@@ -22,10 +22,10 @@ habits AS (
 )
 SELECT min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen, e.account, e.region, e.actor,
        min(e.actor_arn) AS actor_arn, count(*) AS event_count, array_agg(e.eventid ORDER BY e.eventtime, e.eventid) AS eventids,
-       array_agg(DISTINCT e.source_uri) AS source_uris,
+       array_sort(array_distinct(array_agg(e.source_uri))) AS source_uris,
        CASE WHEN min(h.n_days) > 1 THEN 'info'
             WHEN count(DISTINCT e.target) >= 3 /* min_instances */ THEN 'medium' ELSE 'info' END AS severity,
        concat(e.actor, ' opened SSM sessions on ', count(DISTINCT e.target), ' instance(s): ',
-              array_to_string(array_agg(DISTINCT e.target), ', ')) AS summary
+              array_to_string(array_sort(array_distinct(array_agg(e.target))), ', ')) AS summary
 FROM ev e JOIN habits h ON e.account = h.account AND e.who = h.who
 GROUP BY e.account, e.region, e.actor, e.slot
