@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use trailscope::synth::generate;
 
@@ -59,41 +59,14 @@ fn main() {
     let sched = format!("127.0.0.1:{port}");
     let at = format!("df://{sched}");
     let _scheduler = role(bin, &["cluster", "scheduler", "--bind", &sched]);
-    let mut executors = Vec::new();
-    for _ in 0..2 {
-        let bind = format!("127.0.0.1:{}", free_port_pair());
-        executors.push(role(
-            bin,
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &sched,
-                "--bind",
-                &bind,
-                "--slots",
-                "1",
-            ],
-        ));
-    }
-    let started = Instant::now();
-    loop {
-        let out = Command::new(bin)
-            .args(["cluster", "status", "--cluster", &at, "--format", "json"])
-            .output()
-            .expect("cluster status");
-        let up = serde_json::from_slice::<serde_json::Value>(&out.stdout)
-            .ok()
-            .and_then(|v| v["executors"].as_array().map(|e| e.len()))
-            == Some(2);
-        if up {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the cluster did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(300));
+    let executors: Vec<Role> = (0..2)
+        .map(|_| {
+            let args = roles::executor_args(&sched, 1);
+            role(bin, &args.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+        .collect();
+    if let Err(out) = roles::wait_for_executors(bin, &at, executors.len()) {
+        panic!("the cluster did not come up: {out:?}");
     }
 
     let query = "SELECT eventsource, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY n DESC";

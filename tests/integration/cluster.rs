@@ -3,7 +3,6 @@
 //! an unreachable scheduler and a server that is not a trailscope scheduler are named clearly.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -60,24 +59,16 @@ fn the_cluster_gives_the_same_answers_as_one_machine() {
         &ep,
         &logs.path().join("scheduler.log"),
     );
-    let mut executors = Vec::new();
-    for i in 0..2 {
-        let bind = format!("127.0.0.1:{}", free_port_pair());
-        executors.push(role(
-            &[
-                "cluster",
-                "executor",
-                "--scheduler",
-                &sched,
-                "--bind",
-                &bind,
-                "--slots",
-                "2",
-            ],
-            &ep,
-            &logs.path().join(format!("executor{i}.log")),
-        ));
-    }
+    let _executors: Vec<Role> = (0..2)
+        .map(|i| {
+            let args = roles::executor_args(&sched, 2);
+            role(
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+                &ep,
+                &logs.path().join(format!("executor{i}.log")),
+            )
+        })
+        .collect();
     let logs_text = || {
         ["scheduler.log", "executor0.log", "executor1.log"]
             .iter()
@@ -91,22 +82,13 @@ fn the_cluster_gives_the_same_answers_as_one_machine() {
             .join("\n")
     };
     // Both executors registered.
-    let started = Instant::now();
-    let status: Value = loop {
-        let out = trailscope(&["cluster", "status", "--cluster", &at, "--format", "json"]);
-        if out.status.code() == Some(0) {
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-            if v["executors"].as_array().is_some_and(|e| e.len() == 2) {
-                break v;
-            }
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
+    let status: Value = match roles::wait_for_executors(env!("CARGO_BIN_EXE_trailscope"), &at, 2) {
+        Ok(v) => v,
+        Err(out) => panic!(
             "the cluster did not come up: {}\n{}",
             describe(&out),
             logs_text()
-        );
-        std::thread::sleep(Duration::from_millis(300));
+        ),
     };
     assert_eq!(status["executors"][0]["slots"], 2, "{status}");
     assert!(
