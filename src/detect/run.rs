@@ -376,8 +376,8 @@ mod tests {
         // between runs and between one machine and a cluster.
         let a = finding("222222222222", "b");
         let b = finding("444444444444", "a");
-        let mut one = vec![&a, &b];
-        let mut two = vec![&b, &a];
+        let mut one = [&a, &b];
+        let mut two = [&b, &a];
         one.sort_by(|x, y| order(x, y));
         two.sort_by(|x, y| order(x, y));
         assert_eq!(one[0].account, two[0].account);
