@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use serde_json::value::RawValue;
 
 use super::columns::{Res, Residual, Rows};
-use super::jsontext::{self, Members};
+use super::jsontext::{self, Keys, Members};
 use super::records::{BadRecord, Reason, RecordText};
 use crate::lake::partition::{PartBatch, PartitionKey, dedupe_id};
 use crate::schema::{self, RECORD_FIELDS, Spec};
@@ -82,7 +82,14 @@ fn add_record(
         },
         false => Reason::NotAnObject { kind: "value" },
     })?;
-    if let Some(key) = jsontext::duplicate_key(text) {
+    // The splitter looked for repeated keys in its pass over the record, unless a key held an
+    // escape sequence; then (and for records found otherwise) the text is read once more.
+    let repeated = match shape.keys {
+        Keys::Unique => None,
+        Keys::Repeated(from, to) => text.get(from..to).map(str::to_owned),
+        Keys::Unchecked => jsontext::duplicate_key(text),
+    };
+    if let Some(key) = repeated {
         return Err(Reason::DuplicateKey { key });
     }
     let mut residual = Residual::default();

@@ -101,33 +101,114 @@ pub struct Shape {
     pub depth: usize,
     /// Whether there is whitespace between tokens (the text is not minified).
     pub spaced: bool,
+    /// Whether an object repeats a key, when the pass looked.
+    pub keys: Keys,
+}
+
+/// What a pass found about repeated keys (see [`duplicate_key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keys {
+    /// No object repeats a key.
+    Unique,
+    /// An object repeats the key whose text (between its quotes, as written) is at this byte
+    /// range of the scanned value.
+    Repeated(usize, usize),
+    /// Not looked at, or a key holds an escape sequence: ask [`duplicate_key`].
+    Unchecked,
+}
+
+/// The keys of every open object on one stack, innermost last, so that an object costs no
+/// allocation of its own, and a frame per open object or array: where its object's keys start
+/// (None for an array) and whether a key comes next. Kept between records by the caller.
+#[derive(Default)]
+pub struct KeyStack {
+    keys: Vec<(usize, usize)>,
+    frames: Vec<(Option<usize>, bool)>,
 }
 
 /// Measures nesting depth and looks for whitespace between tokens in one pass. Strings are skipped
 /// with `memchr`, so the cost is close to a memory scan. The text must be valid JSON.
 pub fn shape(text: &str) -> Shape {
-    scan(text.as_bytes(), 0).1
+    scan_value(text.as_bytes(), 0, None).1
 }
 
 /// Scans from `start` to the end of the object or array that starts there (or to the end of the
 /// text, for anything else). Returns the index just past the value, its shape, and whether the
 /// value was closed; an unterminated string or bracket gives `false`.
 pub fn scan(b: &[u8], start: usize) -> (usize, Shape, bool) {
+    scan_value(b, start, None)
+}
+
+/// Like [`scan`], and looks for repeated keys in the same pass (the record splitter's one pass
+/// over each record's bytes), with `stack` as scratch.
+pub fn scan_with_keys(b: &[u8], start: usize, stack: &mut KeyStack) -> (usize, Shape, bool) {
+    scan_value(b, start, Some(stack))
+}
+
+fn scan_value(b: &[u8], start: usize, mut stack: Option<&mut KeyStack>) -> (usize, Shape, bool) {
     let (mut depth, mut max, mut spaced, mut i) = (0usize, 0usize, false, start);
+    let mut keys = match stack.as_deref_mut() {
+        Some(st) => {
+            st.keys.clear();
+            st.frames.clear();
+            Keys::Unique
+        }
+        None => Keys::Unchecked,
+    };
+    let shape = |max, spaced, keys| Shape {
+        depth: max,
+        spaced,
+        keys,
+    };
     while i < b.len() {
         match b[i] {
-            b'"' => match string_end(b, i) {
-                Some(end) => i = end,
-                None => return (b.len(), Shape { depth: max, spaced }, false),
-            },
+            b'"' => {
+                let Some(end) = string_end(b, i) else {
+                    return (b.len(), shape(max, spaced, Keys::Unchecked), false);
+                };
+                if let (Some(st), Keys::Unique) = (stack.as_deref_mut(), keys)
+                    && let Some((Some(from), expect_key)) = st.frames.last_mut()
+                    && *expect_key
+                {
+                    *expect_key = false;
+                    let key = &b[i + 1..end];
+                    if memchr::memchr(b'\\', key).is_some() {
+                        keys = Keys::Unchecked;
+                    } else if st.keys[*from..].iter().any(|&(s, e)| &b[s..e] == key) {
+                        keys = Keys::Repeated(i + 1 - start, end - start);
+                    } else {
+                        st.keys.push((i + 1, end));
+                    }
+                }
+                i = end;
+            }
             b'{' | b'[' => {
                 depth += 1;
                 max = max.max(depth);
+                if let Some(st) = stack.as_deref_mut() {
+                    let frame = match b[i] {
+                        b'{' => (Some(st.keys.len()), true),
+                        _ => (None, false),
+                    };
+                    st.frames.push(frame);
+                }
             }
             b'}' | b']' => {
+                if let Some(st) = stack.as_deref_mut()
+                    && let Some((Some(from), _)) = st.frames.pop()
+                {
+                    st.keys.truncate(from);
+                }
                 depth = depth.saturating_sub(1);
                 if depth == 0 {
-                    return (i + 1, Shape { depth: max, spaced }, true);
+                    return (i + 1, shape(max, spaced, keys), true);
+                }
+            }
+            b',' => {
+                if let Some(st) = stack.as_deref_mut()
+                    && let Some((Some(_), expect_key)) = st.frames.last_mut()
+                {
+                    *expect_key = true;
                 }
             }
             b' ' | b'\n' | b'\r' | b'\t' => spaced = true,
@@ -135,7 +216,7 @@ pub fn scan(b: &[u8], start: usize) -> (usize, Shape, bool) {
         }
         i += 1;
     }
-    (b.len(), Shape { depth: max, spaced }, max == 0)
+    (b.len(), shape(max, spaced, keys), max == 0)
 }
 
 /// Index of the quote that closes the string whose opening quote is at `open`.
@@ -262,6 +343,43 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_one_pass_key_check_agrees_with_duplicate_key() {
+        let mut stack = KeyStack::default();
+        let cases = [
+            r#"{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}"#,
+            r#"{"eventName":"A","x":1,"eventName":"B"}"#,
+            r#"{"p":{"k":"v","k":"w"}}"#,
+            r#"{"l":[{"k":1,"k":2}]}"#,
+            r#"{"s":"\"k\":","k":1}"#,
+            r#"{"a":"x","b":"a"}"#,
+            r#"{"a":{"x":1},"b":{"x":2},"x":3}"#,
+            r#"{"a":{"x":1,"y":[{"y":1}]},"a":2}"#,
+            r#"{ "a" : [ 1 , { "b" : 2 , "b" : 3 } ] }"#,
+            r#"{"a":[],"b":{},"a":null}"#,
+        ];
+        for text in cases {
+            let (end, shape, closed) = scan_with_keys(text.as_bytes(), 0, &mut stack);
+            assert!(closed && end == text.len(), "{text}");
+            assert_eq!(shape.depth, scan(text.as_bytes(), 0).1.depth, "{text}");
+            let found = match shape.keys {
+                Keys::Unique => None,
+                Keys::Repeated(s, e) => Some(text[s..e].to_string()),
+                Keys::Unchecked => panic!("no escapes in {text}"),
+            };
+            assert_eq!(found, duplicate_key(text), "{text}");
+        }
+        // A key with an escape is left to duplicate_key, which decodes it.
+        let escaped = r#"{"a\u0062":1,"ab":2}"#;
+        let shape = scan_with_keys(escaped.as_bytes(), 0, &mut stack).1;
+        assert_eq!(shape.keys, Keys::Unchecked);
+        // Positions are relative to where the scan started.
+        let body = r#"[{"k":1},{"k":1,"k":2}]"#;
+        let (_, shape, _) = scan_with_keys(body.as_bytes(), 9, &mut stack);
+        assert_eq!(shape.keys, Keys::Repeated(8, 9));
+        assert_eq!(&body[9..][8..9], "k");
+    }
+
     fn raw(s: &str) -> &RawValue {
         serde_json::from_str(s).unwrap()
     }
@@ -293,21 +411,24 @@ mod tests {
             shape(r#"{"a":[{"b":"[[[ ]]]"}]}"#),
             Shape {
                 depth: 3,
-                spaced: false
+                spaced: false,
+                keys: Keys::Unchecked
             }
         );
         assert_eq!(
             shape(r#"{"a": 1}"#),
             Shape {
                 depth: 1,
-                spaced: true
+                spaced: true,
+                keys: Keys::Unchecked
             }
         );
         assert_eq!(
             shape(r#"{"a\"[":1}"#),
             Shape {
                 depth: 1,
-                spaced: false
+                spaced: false,
+                keys: Keys::Unchecked
             }
         );
     }

@@ -25,7 +25,7 @@ use crate::ingest::jsontext::{self, Members};
 pub struct RecordText<'a> {
     /// The record's text.
     pub text: Cow<'a, str>,
-    /// Its nesting depth and spacing, when the splitter already measured them.
+    /// Its nesting depth, spacing and repeated keys, when the splitter already measured them.
     pub shape: Option<jsontext::Shape>,
 }
 
@@ -300,6 +300,7 @@ fn split_records(body: &str) -> Option<Vec<RecordText<'_>>> {
     expect(&mut i, b":")?;
     expect(&mut i, b"[")?;
     let mut out = Vec::new();
+    let mut stack = jsontext::KeyStack::default();
     ws(&mut i);
     if b.get(i) == Some(&b']') {
         i += 1;
@@ -310,7 +311,7 @@ fn split_records(body: &str) -> Option<Vec<RecordText<'_>>> {
                 return None;
             }
             let start = i;
-            let (end, shape, closed) = jsontext::scan(b, start);
+            let (end, shape, closed) = jsontext::scan_with_keys(b, start, &mut stack);
             if !closed {
                 return None;
             }
@@ -397,14 +398,16 @@ mod tests {
             recs[0].shape,
             Some(jsontext::Shape {
                 depth: 3,
-                spaced: false
+                spaced: false,
+                keys: jsontext::Keys::Unique
             })
         );
         assert_eq!(
             recs[1].shape,
             Some(jsontext::Shape {
                 depth: 1,
-                spaced: true
+                spaced: true,
+                keys: jsontext::Keys::Unique
             })
         );
         assert!(split_records("{\"Records\":[]}").unwrap().is_empty());
