@@ -83,9 +83,9 @@ fn dir_size(dir: &Path) -> u64 {
     total
 }
 
-/// Runs `cmd` to its end: whether it succeeded, its standard error, and its peak RSS in bytes
-/// (`wait4`: each run's own peak, not the largest of every child so far).
-fn run_measured(cmd: &mut Command) -> (bool, String, u64) {
+/// Runs `cmd` to its end: whether it succeeded, its standard error, its peak RSS in bytes and
+/// its CPU time (user + system) in seconds (`wait4`: each run's own, not every child's so far).
+fn run_measured(cmd: &mut Command) -> (bool, String, u64, f64) {
     use std::io::Read;
     let mut child = cmd
         .stdout(std::process::Stdio::null())
@@ -102,11 +102,14 @@ fn run_measured(cmd: &mut Command) -> (bool, String, u64) {
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru) };
     assert!(pid > 0, "wait4 failed");
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    (ok, err, ru.ru_maxrss as u64 * 1024)
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(ru.ru_utime) + secs(ru.ru_stime);
+    (ok, err, ru.ru_maxrss as u64 * 1024, cpu)
 }
 
-/// One ingest of `source` into a fresh `lake` by the release binary: its wall time and peak RSS.
-fn ingest_once(source: &str, lake: &Path, jobs: Option<usize>, extra: &[&str]) -> (f64, u64) {
+/// One ingest of `source` into a fresh `lake` by the release binary: its wall time, peak RSS and
+/// CPU time.
+fn ingest_once(source: &str, lake: &Path, jobs: Option<usize>, extra: &[&str]) -> (f64, u64, f64) {
     let _ = std::fs::remove_dir_all(lake);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_trailscope"));
     cmd.args([
@@ -133,10 +136,10 @@ fn ingest_once(source: &str, lake: &Path, jobs: Option<usize>, extra: &[&str]) -
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_ENDPOINT_URL_S3");
     let t = Instant::now();
-    let (ok, err, rss) = run_measured(&mut cmd);
+    let (ok, err, rss, cpu) = run_measured(&mut cmd);
     let took = t.elapsed().as_secs_f64();
     assert!(ok, "ingest of {source} failed: {err}");
-    (took, rss)
+    (took, rss, cpu)
 }
 
 /// Rows the lake's last run wrote.
@@ -224,6 +227,7 @@ fn main() {
     // The ingest itself, by the release binary, into a fresh lake each run.
     let lake = root.join("bench-lake");
     let mut times = Vec::new();
+    let mut cpu_times = Vec::new();
     let mut rows = 0u64;
     // From S3: one server per latency, serving the corpus's parent with the corpus as the bucket.
     let servers: Vec<(u64, S3Server)> = a
@@ -251,13 +255,14 @@ fn main() {
     let mut s3_rss = vec![0u64; servers.len() * concurrency.len()];
     let mut rss = 0u64;
     for _ in 0..a.runs {
-        let (t, r) = ingest_once(&corpus.display().to_string(), &lake, a.jobs, &[]);
+        let (t, r, c) = ingest_once(&corpus.display().to_string(), &lake, a.jobs, &[]);
         times.push(t);
+        cpu_times.push(c);
         rss = rss.max(r);
         rows = rows_written(&lake);
         for (i, (_, server)) in servers.iter().enumerate() {
             for (j, c) in concurrency.iter().enumerate() {
-                let (t, r) = ingest_once(
+                let (t, r, _) = ingest_once(
                     &format!("s3://{bucket}/"),
                     &lake,
                     a.jobs,
@@ -300,6 +305,11 @@ fn main() {
         rows as f64 / wall,
         gz_bytes as f64 / 1e6 / wall,
         json_bytes as f64 / 1e6 / wall
+    );
+    println!(
+        "  CPU (user + system) {:.2} s (median; runs: {})",
+        median(cpu_times.clone()),
+        listed(&cpu_times)
     );
     println!("  peak RSS {:.0} MiB", rss as f64 / (1 << 20) as f64);
     for (i, (ms, _)) in servers.iter().enumerate() {
