@@ -223,17 +223,6 @@ pub const ZSTD_COLUMNS: &[&str] = &[
     EXTRA,
 ];
 
-/// Columns of JSON documents that seldom repeat within a file (a request's parameters, a
-/// response, its additional data), written without a Parquet dictionary: dictionary-coding them
-/// hashed and compared every value for a dictionary that held nearly all of them; zstd finds
-/// the repeats anyway.
-pub const PLAIN_TEXT_COLUMNS: &[&str] = &[
-    "requestparameters",
-    "responseelements",
-    "additionaleventdata",
-    "serviceeventdetails",
-];
-
 /// The lake's top-level table directory.
 pub const TABLE_DIR: &str = "cloudtrail";
 

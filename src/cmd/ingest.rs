@@ -114,8 +114,9 @@ pub struct IngestArgs {
     /// Memory for converted rows waiting to be written, buffered or being written (bytes, or
     /// with MiB, GiB). It bounds the rows only: on top come each worker's decompressed object and
     /// its parsed records (one object per worker at a time: -j and the size of the largest
-    /// object), the de-duplication index of the partitions touched (16 bytes per stored event),
-    /// and the program itself (about 60 MiB).
+    /// object), up to 32 MiB of converted objects waiting for the writer, the de-duplication
+    /// index of the partitions touched (about 70 bytes per event), and the program itself (about
+    /// 60 MiB).
     #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
     pub memory: u64,
 

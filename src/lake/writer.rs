@@ -475,9 +475,6 @@ pub(crate) fn write_file(
         ColumnPath::from(schema::EVENT_TIME),
         Encoding::DELTA_BINARY_PACKED,
     );
-    let props = schema::PLAIN_TEXT_COLUMNS.iter().fold(props, |p, c| {
-        p.set_column_dictionary_enabled(ColumnPath::from(*c), false)
-    });
     // A few hundred distinct values per row group at most: filters of a few hundred bytes each.
     let props = schema::BLOOM_FILTER_COLUMNS
         .iter()
