@@ -115,10 +115,17 @@ pub struct IngestArgs {
     /// with MiB, GiB). It bounds the rows only: on top come each worker's decompressed object and
     /// its parsed records (one object per worker at a time: -j and the size of the largest
     /// object), up to 32 MiB of converted objects waiting for the writer, the de-duplication
-    /// index of the partitions touched (about 70 bytes per event), and the program itself (about
-    /// 60 MiB).
+    /// index (--index-memory), and the program itself (about 60 MiB).
     #[arg(long, default_value = "256MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
     pub memory: u64,
+
+    /// Memory for the de-duplication index: the id and content hash of every event of the
+    /// partitions touched, so that a copy of an event later in the listing (an organization trail
+    /// and an account trail, a re-delivery) is caught. Past it, the index of the partitions
+    /// touched longest ago is dropped and read back from their files if they are touched again,
+    /// so a long ingest's memory stays flat.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size, value_name = "SIZE", help_heading = "Tuning")]
+    pub index_memory: u64,
 
     /// Do not compact. By default, a partition that held files before this run and holds 2 or
     /// more files under 64 MiB after it has them merged (in a second commit that changes no
@@ -149,6 +156,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode> {
     opts.fetch_concurrency = args.fetch_concurrency.max(1);
     opts.max_object_size = args.max_object_size;
     opts.writer.memory_budget = args.memory as usize;
+    opts.writer.index_budget = args.index_memory as usize;
     opts.keep_digests = args.keep_digests;
     let runtime = super::runtime()?;
     let report = runtime.block_on(ingest::run(&opts))?;

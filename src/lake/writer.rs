@@ -48,6 +48,11 @@ pub struct WriterConfig {
     pub row_group_rows: usize,
     /// zstd level.
     pub zstd_level: i32,
+    /// Bytes of de-duplication index (every stored id and content hash of the partitions
+    /// touched) held at once. Past it, the index of the partitions touched longest ago and
+    /// holding no buffered rows is dropped, and read back from their files if they are touched
+    /// again, so the memory of a long ingest stays flat.
+    pub index_budget: usize,
 }
 
 impl Default for WriterConfig {
@@ -56,6 +61,7 @@ impl Default for WriterConfig {
             memory_budget: 256 << 20,
             row_group_rows: 32 * 1024,
             zstd_level: 3,
+            index_budget: 64 << 20,
         }
     }
 }
@@ -88,6 +94,9 @@ const UNKNOWN: u128 = 0;
 
 struct Part {
     seen: IdMap,
+    /// Whether `seen` was dropped to keep the index within its budget, to be read back from the
+    /// partition's files (the lake's and this run's) when the partition is touched again.
+    set_aside: bool,
     /// Whether the content hashes of the partition's rows in the lake are in `seen`.
     lake_content: bool,
     batches: Vec<RecordBatch>,
@@ -139,6 +148,10 @@ pub struct Writer<'t> {
     writing: VecDeque<(JoinHandle<Result<WrittenFile>>, usize)>,
     in_flight: usize,
     written: Vec<WrittenFile>,
+    /// Bytes held by the partitions' indexes (estimated from their capacity).
+    index_bytes: usize,
+    /// Partitions whose index was set aside and read back, for `-vv`.
+    reloads: u64,
     /// Time the run spent waiting for files to be written, for `-vv`.
     waited: std::time::Duration,
 }
@@ -161,6 +174,8 @@ impl<'t> Writer<'t> {
             writing: VecDeque::new(),
             in_flight: 0,
             written: Vec::new(),
+            index_bytes: 0,
+            reloads: 0,
             waited: std::time::Duration::ZERO,
         }
     }
@@ -171,30 +186,38 @@ impl<'t> Writer<'t> {
         if !self.parts.contains_key(&pb.key) {
             self.fetch_remote(&pb.key).await?;
             let seen = existing_ids(self.files_of(&pb.key))?;
+            self.index_bytes += index_size(&seen);
             self.parts.insert(
                 pb.key.clone(),
                 Part {
                     seen,
+                    set_aside: false,
                     lake_content: false,
                     batches: Vec::new(),
                     bytes: 0,
                     touched: 0,
                 },
             );
+        } else if self.parts.get(&pb.key).is_some_and(|p| p.set_aside) {
+            self.read_back(&pb.key).await?;
         }
+        let hashes = content_hashes(&pb.batch)?;
+        let needs_content = self.parts.get(&pb.key).is_some_and(|part| {
+            !part.lake_content && pb.ids.iter().any(|id| part.seen.get(id) == Some(&UNKNOWN))
+        });
+        // Stored ids whose content is not known yet: read the content of the partition's files.
+        let stored = match needs_content {
+            true => existing_content(&self.index_files(&pb.key))?,
+            false => Vec::new(),
+        };
         let part = self
             .parts
             .get_mut(&pb.key)
             .context("a partition that was just inserted")?;
         part.touched = self.tick;
-        let hashes = content_hashes(&pb.batch)?;
-        if !part.lake_content && pb.ids.iter().any(|id| part.seen.get(id) == Some(&UNKNOWN)) {
-            let files = self
-                .existing
-                .get(&partition_dir(&pb.key))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for (id, hash) in existing_content(files)? {
+        let before = index_size(&part.seen);
+        if needs_content {
+            for (id, hash) in stored {
                 part.seen.insert(id, hash);
             }
             part.lake_content = true;
@@ -223,6 +246,7 @@ impl<'t> Writer<'t> {
             }
             conflicting.push(conflict);
         }
+        self.index_bytes = (self.index_bytes + index_size(&part.seen)).saturating_sub(before);
         if !conflict_hashes.is_empty() {
             added.conflicts = Some(Conflicts {
                 rows: filter_record_batch(&pb.batch, &BooleanArray::from(conflicting))
@@ -246,11 +270,69 @@ impl<'t> Writer<'t> {
         if self.buffered > self.config.memory_budget / 2 {
             self.spill().await?;
         }
+        if self.index_bytes > self.config.index_budget {
+            self.set_aside();
+        }
         while self.buffered + self.in_flight > self.config.memory_budget && !self.writing.is_empty()
         {
             self.wait_one().await?;
         }
         Ok(added)
+    }
+
+    /// Drops the index of the partitions touched longest ago that hold no buffered rows, until
+    /// the indexes fit in half the budget. Their rows are all in files (the lake's, or this
+    /// run's, written or being written), from which [`Self::read_back`] rebuilds the index.
+    fn set_aside(&mut self) {
+        let mut order: Vec<(u64, PartitionKey)> = self
+            .parts
+            .iter()
+            .filter(|(_, p)| p.batches.is_empty() && !p.set_aside)
+            .map(|(k, p)| (p.touched, k.clone()))
+            .collect();
+        order.sort();
+        for (_, key) in order {
+            if self.index_bytes <= self.config.index_budget / 2 {
+                break;
+            }
+            if let Some(part) = self.parts.get_mut(&key) {
+                self.index_bytes = self.index_bytes.saturating_sub(index_size(&part.seen));
+                part.seen = IdMap::default();
+                part.lake_content = false;
+                part.set_aside = true;
+            }
+        }
+    }
+
+    /// Rebuilds the index of a partition set aside, from the lake's files and the files this
+    /// run wrote for it (waiting for those still being written).
+    async fn read_back(&mut self, key: &PartitionKey) -> Result<()> {
+        while !self.writing.is_empty() {
+            self.wait_one().await?;
+        }
+        let seen = existing_ids(&self.index_files(key))?;
+        self.index_bytes += index_size(&seen);
+        self.reloads += 1;
+        if let Some(part) = self.parts.get_mut(key) {
+            part.seen = seen;
+            part.lake_content = false;
+            part.set_aside = false;
+        }
+        Ok(())
+    }
+
+    /// The files whose rows a partition's index holds: the lake's before the run, and those this
+    /// run has written for it.
+    fn index_files(&self, key: &PartitionKey) -> Vec<PathBuf> {
+        let dir = format!("{}/", partition_dir(key));
+        let mut files = self.files_of(key).to_vec();
+        files.extend(
+            self.written
+                .iter()
+                .filter(|w| w.relative.starts_with(&dir))
+                .filter_map(|w| self.txn.path(&w.relative).ok()),
+        );
+        files
     }
 
     /// For a lake in S3: downloads the partition's files into the scratch directory, once, so
@@ -356,13 +438,19 @@ impl<'t> Writer<'t> {
             self.wait_one().await?;
         }
         log::debug!(
-            "writer: {} files, waited {:.2}s for writes during the run and {:.2}s at the end",
+            "writer: {} files, {} indexes read back, waited {:.2}s for writes during the run and {:.2}s at the end",
             self.written.len(),
+            self.reloads,
             before_final.as_secs_f64(),
             (self.waited - before_final).as_secs_f64()
         );
         Ok(self.written)
     }
+}
+
+/// Bytes a partition's index holds: hashbrown keeps a control byte beside each slot.
+fn index_size(seen: &IdMap) -> usize {
+    seen.capacity() * (std::mem::size_of::<(u128, u128)>() + 1)
 }
 
 /// Files written at once. A spill hands many partitions over together; writing each on its own
