@@ -284,14 +284,7 @@ impl<'t> Writer<'t> {
     /// the indexes fit in half the budget. Their rows are all in files (the lake's, or this
     /// run's, written or being written), from which [`Self::read_back`] rebuilds the index.
     fn set_aside(&mut self) {
-        let mut order: Vec<(u64, PartitionKey)> = self
-            .parts
-            .iter()
-            .filter(|(_, p)| p.batches.is_empty() && !p.set_aside)
-            .map(|(k, p)| (p.touched, k.clone()))
-            .collect();
-        order.sort();
-        for (_, key) in order {
+        for key in self.coldest(|p| p.batches.is_empty() && !p.set_aside) {
             if self.index_bytes <= self.config.index_budget / 2 {
                 break;
             }
@@ -302,6 +295,18 @@ impl<'t> Writer<'t> {
                 part.set_aside = true;
             }
         }
+    }
+
+    /// The partitions that pass `which`, touched longest ago first.
+    fn coldest(&self, which: impl Fn(&Part) -> bool) -> Vec<PartitionKey> {
+        let mut order: Vec<(u64, &PartitionKey)> = self
+            .parts
+            .iter()
+            .filter(|(_, p)| which(p))
+            .map(|(k, p)| (p.touched, k))
+            .collect();
+        order.sort();
+        order.into_iter().map(|(_, k)| k.clone()).collect()
     }
 
     /// Rebuilds the index of a partition set aside, from the lake's files and the files this
@@ -366,14 +371,7 @@ impl<'t> Writer<'t> {
     /// quarter of the budget. Buffers and files being written together stay within the budget:
     /// `add` waits for writes only when they would not.
     async fn spill(&mut self) -> Result<()> {
-        let mut order: Vec<(u64, PartitionKey)> = self
-            .parts
-            .iter()
-            .filter(|(_, p)| !p.batches.is_empty())
-            .map(|(k, p)| (p.touched, k.clone()))
-            .collect();
-        order.sort();
-        for (_, key) in order {
+        for key in self.coldest(|p| !p.batches.is_empty()) {
             if self.buffered <= self.config.memory_budget / 4 {
                 break;
             }
