@@ -40,6 +40,9 @@ pub struct Converted {
     pub bad: Vec<BadRecord>,
 }
 
+/// Rows the builders of an object's second and later partitions are sized for (they grow).
+const SECOND_PARTITION_ROWS: usize = 16;
+
 /// Converts the records of one object.
 pub fn convert(records: &[RecordText<'_>], uri: &str, hints: &Hints) -> Converted {
     let mut parts: Vec<(PartitionKey, Rows)> = Vec::new();
@@ -138,7 +141,15 @@ fn add_record(
                 region: region.to_owned(),
                 day: day.to_owned(),
             };
-            parts.push((key, Rows::new(expected_rows)));
+            // The first partition of an object holds nearly all its records; others (an event
+            // of the next day, a global-service event filed under us-east-1) hold a few, and
+            // builders sized for the whole object would carry ~40 times their rows' memory
+            // to the writer, which then spilled them as early, small files.
+            let rows = match parts.is_empty() {
+                true => expected_rows,
+                false => expected_rows.min(SECOND_PARTITION_ROWS),
+            };
+            parts.push((key, Rows::new(rows)));
             parts.len() - 1
         }
     };

@@ -370,10 +370,27 @@ impl<'t> Writer<'t> {
     /// Hands the partitions touched longest ago to writer threads until the buffers hold a
     /// quarter of the budget. Buffers and files being written together stay within the budget:
     /// `add` waits for writes only when they would not.
+    ///
+    /// Small partitions (under 1/32 of the budget each) are kept buffered, up to an eighth of
+    /// the budget in all: they are the few events of a partition met early in the listing
+    /// (global-service events in every region's logs), and writing them makes a small file
+    /// beside the one the partition's own objects make later. Every query opens every file:
+    /// on a million events, 160 files for 96 partitions made all detection packs ~20% slower
+    /// than one file each. The kept bytes stay below the quarter, so the spill still gets there.
     async fn spill(&mut self) -> Result<()> {
+        let (small, reserve) = (
+            self.config.memory_budget / 32,
+            self.config.memory_budget / 8,
+        );
+        let mut kept = 0;
         for key in self.coldest(|p| !p.batches.is_empty()) {
             if self.buffered <= self.config.memory_budget / 4 {
                 break;
+            }
+            let bytes = self.parts.get(&key).map_or(0, |p| p.bytes);
+            if bytes < small && kept + bytes <= reserve {
+                kept += bytes;
+                continue;
             }
             self.write_part(&key).await?;
         }
