@@ -884,12 +884,16 @@ fn a_set_aside_index_is_read_back_and_still_catches_late_copies_and_conflicts() 
     );
     // Listed after every generated object: a copy of the first object's records, one of them
     // changed (a conflict), the rest duplicates.
-    let mut objects: Vec<PathBuf> = walk(&src)
-        .into_iter()
-        .filter(|p| p.to_string_lossy().contains("/CloudTrail/"))
-        .collect();
-    objects.sort();
-    let first = &objects[0];
+    use trailscope::source::{self, Location, SourceSpec, layout::ObjectKind};
+    let spec = SourceSpec::parse(src.to_str().unwrap()).unwrap();
+    let listed = source::list_local(&spec, &Default::default()).unwrap();
+    let first = listed
+        .iter()
+        .find_map(|o| match (&o.kind, &o.location) {
+            (ObjectKind::Log, Location::File(p)) => Some(p),
+            _ => None,
+        })
+        .unwrap();
     let text = trailscope::ingest::decode::decode(&std::fs::read(first).unwrap(), 1 << 30)
         .unwrap()
         .into_owned();
@@ -931,20 +935,4 @@ fn a_set_aside_index_is_read_back_and_still_catches_late_copies_and_conflicts() 
         "the late copies and the re-delivery"
     );
     assert_eq!(records(&whole), records(&tiny));
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
