@@ -89,7 +89,12 @@ fn add_record(
     // escape sequence; then (and for records found otherwise) the text is read once more.
     let repeated = match shape.keys {
         Keys::Unique => None,
-        Keys::Repeated(from, to) => text.get(from..to).map(str::to_owned),
+        // The range is the splitter's, inside this text; were it not, read the text again
+        // rather than let a repeated key through.
+        Keys::Repeated(from, to) => text
+            .get(from..to)
+            .map(str::to_owned)
+            .or_else(|| jsontext::duplicate_key(text)),
         Keys::Unchecked => jsontext::duplicate_key(text),
     };
     if let Some(key) = repeated {
