@@ -5,6 +5,8 @@
 //!
 //! - [`session`]: the session: table `cloudtrail`, the views of `queries/views/`, the
 //!   `verification` table, the SQL functions, and the tables higher wings add;
+//! - [`apis`]: the lake's table, whose scans skip the files that hold none of the APIs they
+//!   ask for;
 //! - [`readonly`]: the check that no statement writes or reads outside the lake;
 //! - [`exec`]: running statements from text, one after another, into a sink;
 //! - [`explain`]: DataFusion's errors as one line with a hint;
@@ -17,6 +19,7 @@
 
 #[cfg(feature = "cluster")]
 pub mod cluster;
+pub mod apis;
 pub mod columns;
 pub mod exec;
 pub mod explain;

@@ -274,11 +274,12 @@ pub async fn open_on(
     // The files' statistics are worked out once per session: without the session's cache a
     // listing table reads them again for every scan, which cost more than most rules' work.
     let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
-    let provider: Arc<dyn TableProvider> = Arc::new(
+    let listing: Arc<dyn TableProvider> = Arc::new(
         ListingTable::try_new(config)
             .context("opening the cloudtrail table")?
             .with_cache(statistics),
     );
+    let provider: Arc<dyn TableProvider> = Arc::new(super::apis::ApiPrunedTable::new(listing));
     let ctx = finish(ctx, provider, scope).await?;
     // The latest verdicts, when the lake was verified: a file beside the table, not versioned.
     match loc {
