@@ -262,6 +262,20 @@ pub fn verification_schema() -> SchemaRef {
     VERIFICATION_SCHEMA.clone()
 }
 
+/// Name of the table of each account's first and last event, in every session.
+pub const SPANS_TABLE: &str = "account_spans";
+
+/// The schema of the `account_spans` table: one row per account of the table (or of the
+/// session's `--since`/`--until` window), with its first (`t0`) and last (`t1`) event time.
+pub fn spans_schema() -> SchemaRef {
+    let time = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    Arc::new(Schema::new(vec![
+        Field::new(PART_ACCOUNT, DataType::Utf8, false),
+        Field::new("t0", time.clone(), true),
+        Field::new("t1", time, true),
+    ]))
+}
+
 /// Name of the table of credential chains in every session.
 pub const CHAINS_TABLE: &str = "credential_chains";
 

@@ -27,7 +27,7 @@ WITH ev AS (
   )
 ),
 starts AS (
-  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+  SELECT account, t0, t1 FROM account_spans
 ),
 slots AS (
   SELECT e.account, e.region, e.actor, e.slot, min(e.eventtime) AS first_seen, max(e.eventtime) AS last_seen,

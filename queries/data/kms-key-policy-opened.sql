@@ -26,5 +26,5 @@ SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, regio
        array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' opened KMS key ', coalesce(key_id, '?'), ' to ', grantee) AS summary
 FROM judged
-WHERE grantee = 'everyone (*)' OR (grantee IS NOT NULL AND grantee NOT IN (SELECT DISTINCT account FROM cloudtrail))
+WHERE grantee = 'everyone (*)' OR (grantee IS NOT NULL AND grantee NOT IN (SELECT account FROM account_spans))
 GROUP BY account, region, actor, actor_arn, key_id, grantee

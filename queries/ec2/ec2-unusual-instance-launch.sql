@@ -25,7 +25,7 @@ WITH launches AS (
   WHERE eventsource = 'ec2.amazonaws.com' AND eventname = 'RunInstances'
 ),
 spans AS (
-  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+  SELECT account, t0, t1 FROM account_spans
 ),
 starts AS (
   SELECT account, t0, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */

@@ -26,5 +26,5 @@ SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, regio
        array_sort(array_distinct(array_agg(source_uri))) AS source_uris,
        concat(actor, ' let account ', outsider, ' assume role ', role) AS summary
 FROM named
-WHERE outsider IS NOT NULL AND outsider NOT IN (SELECT DISTINCT account FROM cloudtrail)
+WHERE outsider IS NOT NULL AND outsider NOT IN (SELECT account FROM account_spans)
 GROUP BY account, region, actor, actor_arn, role, outsider

@@ -18,7 +18,7 @@ WITH ev AS (
   WHERE eventsource = 'sts.amazonaws.com' AND eventname = 'AssumeRole' AND errorcode IS NULL
 ),
 history AS (
-  SELECT account, min(eventtime) AS since FROM cloudtrail GROUP BY account
+  SELECT account, t0 AS since FROM account_spans
 ),
 marked AS (
   SELECT *, min(eventtime) OVER (PARTITION BY account, caller, role) AS first_t FROM ev

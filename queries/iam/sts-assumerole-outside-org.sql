@@ -19,10 +19,10 @@ WITH ev AS (
   WHERE eventsource = 'sts.amazonaws.com' AND eventname = 'AssumeRole'
     AND errorcode IS NULL
     AND useridentity.accountid IS NOT NULL AND useridentity.accountid <> account
-    AND useridentity.accountid NOT IN (SELECT DISTINCT account FROM cloudtrail)
+    AND useridentity.accountid NOT IN (SELECT account FROM account_spans)
 ),
 spans AS (
-  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+  SELECT account, t0, t1 FROM account_spans
 ),
 learned AS (
   SELECT account, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */

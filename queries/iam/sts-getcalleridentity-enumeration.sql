@@ -22,7 +22,8 @@ WITH first_whoami AS (
   GROUP BY 1, 2
 ),
 -- One pass: each key's calls in the window after its first whoami (one row per key on the right,
--- so no event is counted twice), then one group per key.
+-- so no event is counted twice), then one group per key that counts its APIs and gathers its
+-- evidence at once: the window's events are read once (whoami rows count no API).
 kept AS (
   SELECT c.eventtime, c.eventid, c.source_uri, c.account, c.eventsource, c.eventname,
          w.key, w.t0, w.region, w.actor, w.actor_arn, w.who, c.eventsource = 'sts.amazonaws.com' AND c.eventname = 'GetCallerIdentity' AS whoami
@@ -33,26 +34,19 @@ kept AS (
   JOIN first_whoami w ON c.account = w.account AND c.key = w.key
   WHERE c.eventtime >= w.t0 AND c.eventtime <= w.t0 + INTERVAL '15 minutes' /* window */
 ),
-counts AS (
-  SELECT account, key,
-         count(DISTINCT CASE WHEN NOT whoami THEN concat(eventsource, ':', lambda_api(eventname)) END) AS apis
+hits AS (
+  SELECT account, key, min(t0) AS t0, min(region) AS region, min(actor) AS actor,
+         min(actor_arn) AS actor_arn, min(who) AS who,
+         count(DISTINCT CASE WHEN NOT whoami THEN concat(eventsource, ':', lambda_api(eventname)) END) AS apis,
+         min(eventtime) AS first_seen, max(eventtime) AS last_seen, count(*) AS event_count,
+         array_agg(eventid ORDER BY eventtime, eventid) AS eventids, array_sort(array_distinct(array_agg(source_uri))) AS source_uris
   FROM kept
+  WHERE NOT whoami OR eventtime = t0
   GROUP BY account, key
   HAVING count(DISTINCT CASE WHEN NOT whoami THEN concat(eventsource, ':', lambda_api(eventname)) END) >= 8 /* min_apis */
 ),
--- The evidence is gathered for the keys that qualify only: ordered aggregates over every key
--- would cost far more than reading the window again.
-hits AS (
-  SELECT k.account, k.key, min(k.t0) AS t0, min(k.region) AS region, min(k.actor) AS actor,
-         min(k.actor_arn) AS actor_arn, min(k.who) AS who, min(c.apis) AS apis,
-         min(k.eventtime) AS first_seen, max(k.eventtime) AS last_seen, count(*) AS event_count,
-         array_agg(k.eventid ORDER BY k.eventtime, k.eventid) AS eventids, array_sort(array_distinct(array_agg(k.source_uri))) AS source_uris
-  FROM kept k JOIN counts c ON k.account = c.account AND k.key = c.key
-  WHERE NOT k.whoami OR k.eventtime = k.t0
-  GROUP BY k.account, k.key
-),
 spans AS (
-  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+  SELECT account, t0, t1 FROM account_spans
 ),
 learned AS (
   SELECT account, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */

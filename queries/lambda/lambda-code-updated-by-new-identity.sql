@@ -37,7 +37,7 @@ updates AS (
   )
 ),
 spans AS (
-  SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account
+  SELECT account, t0, t1 FROM account_spans
 ),
 learned AS (
   SELECT account, CASE WHEN t1 > t0 + INTERVAL '24 hours' /* learning */ THEN t0 + INTERVAL '24 hours' /* learning */

@@ -25,7 +25,7 @@ WITH ev AS (
   WHERE eventsource = 'ssm.amazonaws.com' AND eventname = 'SendCommand' AND errorcode IS NULL
 ),
 starts AS (
-  SELECT account, min(eventtime) AS t0 FROM cloudtrail GROUP BY account
+  SELECT account, t0 FROM account_spans
 ),
 habits AS (
   SELECT e.account, e.who, count(DISTINCT date_trunc('day', e.eventtime)) AS n_days,

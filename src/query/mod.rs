@@ -7,6 +7,7 @@
 //!   `verification` table, the SQL functions, and the tables higher wings add;
 //! - [`apis`]: the lake's table, whose scans skip the files that hold none of the APIs they
 //!   ask for;
+//! - [`spans`]: the `account_spans` table (each account's first and last event), computed once;
 //! - [`readonly`]: the check that no statement writes or reads outside the lake;
 //! - [`exec`]: running statements from text, one after another, into a sink;
 //! - [`explain`]: DataFusion's errors as one line with a hint;
@@ -17,9 +18,9 @@
 //!
 //! This wing does not know rules, chains or digests.
 
+pub mod apis;
 #[cfg(feature = "cluster")]
 pub mod cluster;
-pub mod apis;
 pub mod columns;
 pub mod exec;
 pub mod explain;
@@ -27,3 +28,4 @@ pub mod functions;
 pub mod output;
 pub mod readonly;
 pub mod session;
+pub mod spans;

@@ -531,6 +531,7 @@ async fn finish(
     };
     ctx.register_table(TABLE, provider)
         .context("registering the cloudtrail table")?;
+    super::spans::register(&ctx)?;
     // Empty until `verify` stores verdicts; open_scoped replaces it with them.
     let empty = MemTable::try_new(schema::verification_schema(), vec![vec![]])
         .context("creating the verification table")?;

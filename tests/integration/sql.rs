@@ -516,3 +516,40 @@ fn a_query_larger_than_the_memory_limit_fails_cleanly_or_spills() {
         String::from_utf8_lossy(&trailscope(&["sql", "--help"]).stdout).contains("--memory-limit")
     );
 }
+
+#[test]
+fn account_spans_and_scans_narrowed_by_api_agree_with_reading_everything() {
+    let csv = |q: &str| {
+        let out = sql(&["--format", "csv", "-e", q]);
+        assert_eq!(out.status.code(), Some(0), "{q}: {}", describe(&out));
+        stdout(&out)
+    };
+    let spans = csv("SELECT account, t0, t1 FROM account_spans ORDER BY account");
+    assert_eq!(
+        spans,
+        csv(
+            "SELECT account, min(eventtime) AS t0, max(eventtime) AS t1 FROM cloudtrail GROUP BY account ORDER BY account"
+        )
+    );
+    assert!(spans.lines().count() > 2, "{spans}");
+    // The same rows whether the scan skips files by API (plain filters) or reads every file
+    // (filters the narrowing cannot judge).
+    for (narrowed, everything) in [
+        (
+            "eventsource = 'lambda.amazonaws.com' AND eventname LIKE 'UpdateFunction%'",
+            "lower(eventsource) = 'lambda.amazonaws.com' AND starts_with(eventname, 'UpdateFunction')",
+        ),
+        (
+            "eventname IN ('StopLogging', 'DeleteTrail') OR eventname = 'PutBucketPolicy'",
+            "lower(eventname) IN ('stoplogging', 'deletetrail', 'putbucketpolicy')",
+        ),
+        ("eventname = 'NoSuchApi'", "lower(eventname) = 'nosuchapi'"),
+    ] {
+        let q = |w: &str| {
+            csv(&format!(
+                "SELECT count(*) AS n, min(eventid) AS a, max(eventid) AS b FROM cloudtrail WHERE {w}"
+            ))
+        };
+        assert_eq!(q(narrowed), q(everything), "{narrowed}");
+    }
+}
