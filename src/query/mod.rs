@@ -7,6 +7,7 @@
 //!   `verification` table, the SQL functions, and the tables higher wings add;
 //! - [`apis`]: the lake's table, whose scans skip the files that hold none of the APIs they
 //!   ask for;
+//! - [`planstats`]: the per-file statistics the lake's table keeps for planning;
 //! - [`spans`]: the `account_spans` table (each account's first and last event), computed once;
 //! - [`readonly`]: the check that no statement writes or reads outside the lake;
 //! - [`exec`]: running statements from text, one after another, into a sink;
@@ -26,6 +27,7 @@ pub mod exec;
 pub mod explain;
 pub mod functions;
 pub mod output;
+pub mod planstats;
 pub mod readonly;
 pub mod session;
 pub mod spans;

@@ -28,6 +28,7 @@ use datafusion::scalar::ScalarValue;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::cache::cache_manager::FileStatisticsCache;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
@@ -273,7 +274,17 @@ pub async fn open_on(
         .with_schema(schema::file_schema());
     // The files' statistics are worked out once per session: without the session's cache a
     // listing table reads them again for every scan, which cost more than most rules' work.
-    let statistics = ctx.runtime_env().cache_manager.get_file_statistic_cache();
+    // Kept without the bounds of nested columns, which no plan reads but every scan merged.
+    let statistics = ctx
+        .runtime_env()
+        .cache_manager
+        .get_file_statistic_cache()
+        .map(|cache| -> Arc<FileStatisticsCache> {
+            Arc::new(super::planstats::PlanStatistics::new(
+                cache,
+                &schema::file_schema(),
+            ))
+        });
     let listing: Arc<dyn TableProvider> = Arc::new(
         ListingTable::try_new(config)
             .context("opening the cloudtrail table")?
