@@ -29,14 +29,14 @@ learned AS (
                        ELSE t0 END AS since
   FROM spans
 ),
+-- The first assume of each role by each outside account, beside every event (ev is read once).
 firsts AS (
-  SELECT account, caller_account, role, min(eventtime) AS first_assume FROM ev GROUP BY account, caller_account, role
+  SELECT *, min(eventtime) OVER (PARTITION BY account, caller_account, role) AS first_assume FROM ev
 ),
 graded AS (
-  SELECT e.*, CASE WHEN f.first_assume < l.since OR f.first_assume < e.eventtime - INTERVAL '1 hour' THEN 'info'
+  SELECT e.*, CASE WHEN e.first_assume < l.since OR e.first_assume < e.eventtime - INTERVAL '1 hour' THEN 'info'
                    ELSE 'medium' END AS severity
-  FROM ev e
-  JOIN firsts f ON e.account = f.account AND e.caller_account = f.caller_account AND e.role = f.role
+  FROM firsts e
   JOIN learned l ON e.account = l.account
 )
 SELECT min(eventtime) AS first_seen, max(eventtime) AS last_seen, account, region, min(actor) AS actor,

@@ -38,8 +38,8 @@ Examples:
   echo \"SELECT count(*) FROM error_events;\" | trailscope sql
 
 Tables and views: cloudtrail (partitioned by account, region, day), lambda_events, iam_events,
-signin_events, error_events, credential_chains (every access key and its origin), verification
-(the latest verify verdicts). JSON columns (requestparameters, responseelements, …) are read with
+signin_events, error_events, credential_chains (every access key and its origin), account_spans
+(each account's first and last event), verification (the latest verify verdicts). JSON columns (requestparameters, responseelements, …) are read with
 json_get_str / json_get / the ->> operator. The lake is never changed: INSERT, COPY, CREATE
 EXTERNAL TABLE and SET are refused; CREATE VIEW works for the session.
 
