@@ -531,15 +531,7 @@ impl datafusion::catalog::TableProvider for ChainsTable {
         filters: &[datafusion::prelude::Expr],
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
-        let state = state
-            .as_any()
-            .downcast_ref::<datafusion::execution::SessionState>()
-            .ok_or_else(|| {
-                datafusion::error::DataFusionError::Plan(
-                    "credential_chains needs a trailscope session".into(),
-                )
-            })?;
-        let ctx = SessionContext::new_with_state(state.clone());
+        let ctx = crate::query::session::context_of(state, TABLE)?;
         let batch = table(&ctx)
             .await
             .map_err(|e| datafusion::error::DataFusionError::Execution(format!("{e:#}")))?;

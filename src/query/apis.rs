@@ -144,7 +144,14 @@ impl ApiPrunedTable {
                 .get(&f.object_meta.location)
                 .is_none_or(|apis| test.may_hold(&index, apis))
         };
-        let kept: usize = files.iter().filter(|f| keep(f)).count();
+        // Groups keep their number (a scan may declare its partitioning by them); the engine
+        // balances the files between partitions as it reads.
+        let groups: Vec<FileGroup> = config
+            .file_groups
+            .iter()
+            .map(|g| FileGroup::new(g.iter().filter(|f| keep(f)).cloned().collect()))
+            .collect();
+        let kept: usize = groups.iter().map(FileGroup::len).sum();
         log::debug!(
             "cloudtrail scan: {kept} of {} files hold the APIs asked for",
             files.len()
@@ -155,13 +162,6 @@ impl ApiPrunedTable {
         if kept == 0 {
             return Ok(Arc::new(EmptyExec::new(plan.schema())));
         }
-        // Groups keep their number (a scan may declare its partitioning by them); the engine
-        // balances the files between partitions as it reads.
-        let groups: Vec<FileGroup> = config
-            .file_groups
-            .iter()
-            .map(|g| FileGroup::new(g.iter().filter(|f| keep(f)).cloned().collect()))
-            .collect();
         let narrowed = FileScanConfigBuilder::from(config.clone())
             .with_file_groups(groups)
             .build();

@@ -148,6 +148,21 @@ pub fn on_cluster(ctx: &SessionContext) -> bool {
     ctx.state().config().get_extension::<OnCluster>().is_some()
 }
 
+/// The session a table provider's `scan` is called in, as a context its own queries can run in
+/// (tables computed from the lake, such as `credential_chains` and `account_spans`).
+pub fn context_of(
+    state: &dyn datafusion::catalog::Session,
+    table: &str,
+) -> datafusion::error::Result<SessionContext> {
+    let state = state
+        .as_any()
+        .downcast_ref::<datafusion::execution::SessionState>()
+        .ok_or_else(|| {
+            datafusion::error::DataFusionError::Plan(format!("{table} needs a trailscope session"))
+        })?;
+    Ok(SessionContext::new_with_state(state.clone()))
+}
+
 /// Registers `name` as a table computed on the client by `compute` when `ctx` runs on a
 /// cluster (the cluster cannot run a provider's own code); returns false on one machine, where
 /// the caller registers its provider as usual.

@@ -92,13 +92,7 @@ impl TableProvider for SpansTable {
         let rows = self
             .rows
             .get_or_try_init(|| async {
-                let state = state
-                    .as_any()
-                    .downcast_ref::<datafusion::execution::SessionState>()
-                    .ok_or_else(|| {
-                        DataFusionError::Plan("account_spans needs a trailscope session".into())
-                    })?;
-                let ctx = SessionContext::new_with_state(state.clone());
+                let ctx = super::session::context_of(state, schema::SPANS_TABLE)?;
                 compute(&ctx)
                     .await
                     .map_err(|e| DataFusionError::Execution(format!("{e:#}")))
