@@ -128,7 +128,16 @@ pub enum Engine {
 /// before a query that reads them is sent (see [`materialize_client_tables`]).
 #[derive(Default)]
 pub struct OnCluster {
-    client_tables: std::sync::Mutex<Vec<(String, ClientTable)>>,
+    client_tables: std::sync::Mutex<Vec<ClientEntry>>,
+}
+
+/// One client-side table: how to compute it, and whether it is computed. Statements planned
+/// at the same time (`detect` runs several rules at once) all wait for the one computation,
+/// rather than the later ones planning over the table before its rows are in.
+struct ClientEntry {
+    name: String,
+    compute: ClientTable,
+    ready: Arc<tokio::sync::OnceCell<()>>,
 }
 
 /// Computes a table's rows on the client, from the session: for tables whose provider cannot
@@ -171,15 +180,20 @@ pub fn register_client_table(ctx: &SessionContext, name: &str, compute: ClientTa
         return false;
     };
     if let Ok(mut tables) = on.client_tables.lock() {
-        tables.retain(|(n, _)| n != name);
-        tables.push((name.to_owned(), compute));
+        tables.retain(|t| t.name != name);
+        tables.push(ClientEntry {
+            name: name.to_owned(),
+            compute,
+            ready: Arc::default(),
+        });
     }
     true
 }
 
-/// Before `plan` is sent to a cluster: computes every client-side table it reads that is not
-/// yet computed, and registers it with its rows. Returns whether it did (the caller plans the
-/// statement again, so that the plan reads the rows).
+/// Before `plan` is sent to a cluster: computes every client-side table it reads, once per
+/// session, and registers it with its rows. Returns whether the plan reads one (the caller
+/// plans the statement again, so that the plan reads the rows: a plan made while another
+/// statement was computing the table still reads the provider that cannot travel).
 pub async fn materialize_client_tables(
     ctx: &SessionContext,
     plan: &datafusion::logical_expr::LogicalPlan,
@@ -188,19 +202,19 @@ pub async fn materialize_client_tables(
     let Some(on) = ctx.state().config().get_extension::<OnCluster>() else {
         return Ok(false);
     };
-    let pending: Vec<String> = on
+    let known: Vec<String> = on
         .client_tables
         .lock()
-        .map(|t| t.iter().map(|(n, _)| n.clone()).collect())
+        .map(|t| t.iter().map(|e| e.name.clone()).collect())
         .unwrap_or_default();
-    if pending.is_empty() {
+    if known.is_empty() {
         return Ok(false);
     }
     let mut wanted = Vec::new();
     plan.apply_with_subqueries(|node| {
         if let datafusion::logical_expr::LogicalPlan::TableScan(scan) = node {
             let name = scan.table_name.table().to_owned();
-            if pending.contains(&name) && !wanted.contains(&name) {
+            if known.contains(&name) && !wanted.contains(&name) {
                 wanted.push(name);
             }
         }
@@ -208,29 +222,48 @@ pub async fn materialize_client_tables(
     })
     .context("reading the plan's tables")?;
     for name in &wanted {
-        let compute = on.client_tables.lock().ok().and_then(|mut t| {
-            let i = t.iter().position(|(n, _)| n == name)?;
-            Some(t.remove(i).1)
+        let entry = on.client_tables.lock().ok().and_then(|t| {
+            t.iter()
+                .find(|e| &e.name == name)
+                .map(|e| (e.compute.clone(), e.ready.clone()))
         });
-        let Some(compute) = compute else { continue };
-        let batch = compute(ctx.clone())
-            .await
-            .with_context(|| format!("computing the {name} table"))?;
-        ctx.deregister_table(name.as_str())
-            .with_context(|| format!("replacing the {name} table"))?;
-        #[cfg(feature = "cluster")]
-        let table: Arc<dyn TableProvider> = Arc::new(
-            crate::query::cluster::table::InlineTable::new(batch.schema(), vec![batch]),
-        );
-        #[cfg(not(feature = "cluster"))]
-        let table: Arc<dyn TableProvider> = Arc::new(
-            MemTable::try_new(batch.schema(), vec![vec![batch]])
-                .with_context(|| format!("holding the {name} table"))?,
-        );
-        ctx.register_table(name.as_str(), table)
-            .with_context(|| format!("registering the {name} table"))?;
+        let Some((compute, ready)) = entry else {
+            continue;
+        };
+        ready
+            .get_or_try_init(|| async {
+                let batch = compute(ctx.clone())
+                    .await
+                    .with_context(|| format!("computing the {name} table"))?;
+                replace_with_rows(ctx, name, batch)
+            })
+            .await?;
     }
     Ok(!wanted.is_empty())
+}
+
+/// Registers `batch` as the table `name` in place of its provider.
+fn replace_with_rows(
+    ctx: &SessionContext,
+    name: &str,
+    batch: datafusion::arrow::record_batch::RecordBatch,
+) -> Result<()> {
+    #[cfg(feature = "cluster")]
+    let table: Arc<dyn TableProvider> = Arc::new(crate::query::cluster::table::InlineTable::new(
+        batch.schema(),
+        vec![batch],
+    ));
+    #[cfg(not(feature = "cluster"))]
+    let table: Arc<dyn TableProvider> = Arc::new(
+        MemTable::try_new(batch.schema(), vec![vec![batch]])
+            .with_context(|| format!("holding the {name} table"))?,
+    );
+    // No await between the two: statements planned beside this one never miss the table.
+    ctx.deregister_table(name)
+        .with_context(|| format!("replacing the {name} table"))?;
+    ctx.register_table(name, table)
+        .with_context(|| format!("registering the {name} table"))?;
+    Ok(())
 }
 
 /// [`open_at`] with its queries run by `engine`.
@@ -573,4 +606,62 @@ async fn finish(
             .with_context(|| format!("defining the view {name}"))?;
     }
     Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+
+    /// Two statements planned over a client-side table while it is being computed: both wait
+    /// for the rows and are planned again (before, the second went ahead over the provider
+    /// that cannot travel to a cluster, and `detect` on a cluster failed now and then).
+    #[tokio::test]
+    async fn statements_planned_together_all_wait_for_a_client_table() {
+        let config = SessionConfig::new().with_extension(Arc::new(OnCluster::default()));
+        let ctx = SessionContext::new_with_config(config);
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        ctx.register_table(
+            "t",
+            Arc::new(MemTable::try_new(schema.clone(), vec![vec![]]).unwrap()),
+        )
+        .unwrap();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = calls.clone();
+        assert!(register_client_table(
+            &ctx,
+            "t",
+            Arc::new(move |_ctx: SessionContext| {
+                let schema = schema.clone();
+                let counted = counted.clone();
+                Box::pin(async move {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    Ok(RecordBatch::try_new(
+                        schema,
+                        vec![Arc::new(Int64Array::from(vec![7, 8, 9]))],
+                    )?)
+                })
+            }),
+        ));
+        let sql = "SELECT count(*) FROM t";
+        let first = ctx.state().create_logical_plan(sql).await.unwrap();
+        let second = ctx.state().create_logical_plan(sql).await.unwrap();
+        let (a, b) = tokio::join!(
+            materialize_client_tables(&ctx, &first),
+            materialize_client_tables(&ctx, &second)
+        );
+        assert!(a.unwrap() && b.unwrap(), "both plans must be made again");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let rows = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let n = rows[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap()
+            .value(0);
+        assert_eq!(n, 3);
+    }
 }

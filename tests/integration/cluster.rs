@@ -116,9 +116,9 @@ fn the_cluster_gives_the_same_answers_as_one_machine() {
         assert_eq!(
             l.status.code(),
             r.status.code(),
-            "{args:?}\nlocal: {}\ncluster: {}\n{}",
-            describe(&l),
+            "{args:?}\ncluster: {}\nlocal: {}\n{}",
             describe(&r),
+            describe(&l),
             logs_text()
         );
         assert!(

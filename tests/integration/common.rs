@@ -75,13 +75,21 @@ pub fn ingest_ok(source: &Path, lake: &Path) {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }
 
-/// Exit code, stdout and stderr of a run, for assertion messages.
+/// Exit code, stderr and stdout of a run, for assertion messages: stderr first, because it
+/// says why, and stdout cut to its first 4 KB, so a long report cannot push the reason out of a
+/// log that keeps only the head and tail of a failure.
 pub fn describe(o: &Output) -> String {
+    const KEEP: usize = 4096;
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let shown = match stdout.char_indices().nth(KEEP) {
+        Some((cut, _)) => format!("{}\n[… {} more bytes]", &stdout[..cut], stdout.len() - cut),
+        None => stdout.into_owned(),
+    };
     format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        "exit {:?}\n--- stderr\n{}\n--- stdout\n{}",
         o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        String::from_utf8_lossy(&o.stderr),
+        shown
     )
 }
 
