@@ -126,8 +126,34 @@ fn main() {
         findings.len(),
         per_rule.len()
     );
-    println!("  slowest rules (run two at a time, so these overlap):");
+    println!("  slowest rules (run three at a time, so these overlap):");
     for (t, id) in per_rule.iter().take(8) {
+        println!("    {t:>6.2} s  {id}");
+    }
+    // Every rule alone: one process per rule, the rule's own time as `-v` reports it (the
+    // session start is not the rule's). The target is under 1 s for each.
+    let mut alone: Vec<(f64, String)> = per_rule
+        .iter()
+        .filter_map(|(_, id)| {
+            let (_, _, _, e) = measure(&mut detect(&["--rule", id]));
+            let secs = e.lines().find_map(|l| {
+                let rest = l.strip_prefix(&format!("info: rule {id}:"))?;
+                rest.split(" in ")
+                    .nth(1)?
+                    .trim_end_matches(" s")
+                    .parse()
+                    .ok()
+            })?;
+            Some((secs, id.clone()))
+        })
+        .collect();
+    alone.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!(
+        "  every rule alone ({} rules, one process each): {} over 1 s; slowest:",
+        alone.len(),
+        alone.iter().filter(|(t, _)| *t >= 1.0).count()
+    );
+    for (t, id) in alone.iter().take(5) {
         println!("    {t:>6.2} s  {id}");
     }
     let mut by_severity = std::collections::BTreeMap::new();

@@ -19,7 +19,8 @@ CREATE MACRO json_get_str(j, a) AS json_extract_string(j, '$."' || a || '"'),
                          (j, a, b) AS json_extract_string(j, '$."' || a || '"."' || b || '"');
 CREATE MACRO json_get_json(j, a) AS CAST(json_extract(j, '$."' || a || '"') AS VARCHAR);
 CREATE MACRO json_get(j, a) AS json_extract(j, '$."' || a || '"');
-CREATE MACRO json_get_int(j, a) AS TRY_CAST(json_extract_string(j, '$."' || a || '"') AS BIGINT);
+CREATE MACRO json_get_int(j, a) AS TRY_CAST(json_extract_string(j, '$."' || a || '"') AS BIGINT),
+                         (j, a, b, i, c) AS TRY_CAST(json_extract_string(j, '$."' || a || '"."' || b || '"[' || i || ']."' || c || '"') AS BIGINT);
 CREATE MACRO json_get_bool(j, a) AS TRY_CAST(json_extract_string(j, '$."' || a || '"') AS BOOLEAN);
 CREATE MACRO json_contains(j, a) AS json_extract(j, '$."' || a || '"') IS NOT NULL;
 CREATE MACRO regexp_like(s, p) AS regexp_matches(s, p);
