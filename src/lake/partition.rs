@@ -52,7 +52,7 @@ pub struct PartBatch {
 ///
 /// Each row's values are written into one reused buffer in an encoding that cannot be read two
 /// ways (a null mark, then lengths before text and list items), and the buffer is hashed: this
-/// costs about a third of encoding whole batches in Arrow's row format, which allocated and
+/// costs about two thirds of encoding whole batches in Arrow's row format, which allocated and
 /// zeroed a buffer the size of the batch. A column of a type the encoding does not know (the
 /// lake's schema has none) sends the batch through the row format instead.
 pub fn content_hashes(batch: &RecordBatch) -> anyhow::Result<Vec<u128>> {

@@ -134,6 +134,7 @@ pub struct OnCluster {
 /// One client-side table: how to compute it, and whether it is computed. Statements planned
 /// at the same time (`detect` runs several rules at once) all wait for the one computation,
 /// rather than the later ones planning over the table before its rows are in.
+#[derive(Clone)]
 struct ClientEntry {
     name: String,
     compute: ClientTable,
@@ -202,37 +203,33 @@ pub async fn materialize_client_tables(
     let Some(on) = ctx.state().config().get_extension::<OnCluster>() else {
         return Ok(false);
     };
-    let known: Vec<String> = on
+    let tables: Vec<ClientEntry> = on
         .client_tables
         .lock()
-        .map(|t| t.iter().map(|e| e.name.clone()).collect())
+        .map(|t| t.clone())
         .unwrap_or_default();
-    if known.is_empty() {
+    if tables.is_empty() {
         return Ok(false);
     }
-    let mut wanted = Vec::new();
+    let mut wanted: Vec<&ClientEntry> = Vec::new();
     plan.apply_with_subqueries(|node| {
         if let datafusion::logical_expr::LogicalPlan::TableScan(scan) = node {
-            let name = scan.table_name.table().to_owned();
-            if known.contains(&name) && !wanted.contains(&name) {
-                wanted.push(name);
+            let name = scan.table_name.table();
+            if let Some(t) = tables.iter().find(|t| t.name == name)
+                && !wanted.iter().any(|w| w.name == name)
+            {
+                wanted.push(t);
             }
         }
         Ok(TreeNodeRecursion::Continue)
     })
     .context("reading the plan's tables")?;
-    for name in &wanted {
-        let entry = on.client_tables.lock().ok().and_then(|t| {
-            t.iter()
-                .find(|e| &e.name == name)
-                .map(|e| (e.compute.clone(), e.ready.clone()))
-        });
-        let Some((compute, ready)) = entry else {
-            continue;
-        };
-        ready
+    for table in &wanted {
+        let name = table.name.as_str();
+        table
+            .ready
             .get_or_try_init(|| async {
-                let batch = compute(ctx.clone())
+                let batch = (table.compute)(ctx.clone())
                     .await
                     .with_context(|| format!("computing the {name} table"))?;
                 replace_with_rows(ctx, name, batch)
